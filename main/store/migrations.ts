@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema. Each entry runs once, in order, inside a transaction; `user_version`
+ * records the last one applied. Never edit a shipped migration: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: enriched trades, bars, dead letters, consumer offsets.
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE enriched_trades (
+    id                INTEGER PRIMARY KEY,
+    ts                INTEGER NOT NULL,      -- trade time, epoch milliseconds UTC
+    symbol            TEXT    NOT NULL,
+    price             REAL    NOT NULL,
+    volume            INTEGER NOT NULL,
+    log_return        REAL,
+    vol_1m            REAL,
+    vol_5m            REAL,
+    vol_1m_ann        REAL,
+    vol_5m_ann        REAL,
+    ewma_vol          REAL,
+    ewma_vol_ann      REAL,
+    vwap_5m           REAL    NOT NULL,
+    late              INTEGER NOT NULL DEFAULT 0,
+    session           TEXT    NOT NULL,
+    exchange          TEXT,
+    company           TEXT,
+    sector            TEXT,
+    weather_temp_c    REAL,
+    weather_condition TEXT,
+    weather_error     TEXT,
+    kafka_partition   INTEGER NOT NULL,
+    kafka_offset      INTEGER NOT NULL,
+    UNIQUE (kafka_partition, kafka_offset)
+  ) STRICT;
+  CREATE INDEX enriched_trades_symbol_ts ON enriched_trades (symbol, ts);
+  CREATE INDEX enriched_trades_export_order ON enriched_trades (ts, symbol, kafka_offset);
+
+  CREATE TABLE bars (
+    symbol        TEXT    NOT NULL,
+    minute_start  INTEGER NOT NULL,          -- epoch milliseconds UTC, start of the minute
+    open          REAL    NOT NULL,
+    high          REAL    NOT NULL,
+    low           REAL    NOT NULL,
+    close         REAL    NOT NULL,
+    volume        INTEGER NOT NULL,
+    trade_count   INTEGER NOT NULL,
+    vwap          REAL,
+    parkinson_vol REAL,                      -- per-bar Parkinson estimate, |ln(H/L)| / sqrt(4 ln 2)
+    open_ts       INTEGER NOT NULL,
+    close_ts      INTEGER NOT NULL,
+    PRIMARY KEY (symbol, minute_start)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE dead_letters (
+    id               INTEGER PRIMARY KEY,
+    source_partition INTEGER NOT NULL,
+    source_offset    INTEGER NOT NULL,
+    reason           TEXT    NOT NULL,
+    raw              BLOB,
+    message_key      TEXT,
+    received_at      INTEGER NOT NULL,
+    UNIQUE (source_partition, source_offset)
+  ) STRICT;
+
+  CREATE TABLE consumer_offsets (
+    topic       TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,            -- the next offset to read (Kafka's committed-offset meaning)
+    PRIMARY KEY (topic, partition)
+  ) STRICT;
+  `,
+];
+
+export function migrate(db: Database.Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${from} is newer than this app understands (${MIGRATIONS.length}); ` +
+        'upgrade Volatility Insight or use another --db file',
+    );
+  }
+  for (let v = from; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return { from, to: MIGRATIONS.length };
+}
