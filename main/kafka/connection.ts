@@ -20,7 +20,11 @@ export function resolveBrokers(flag: string | undefined, env = process.env): str
     .filter((s) => s.length > 0);
 }
 
-export function createKafka(connection: KafkaConnection, clientId = 'volatility-insight'): Kafka {
+export function createKafka(
+  connection: KafkaConnection,
+  clientId = 'volatility-insight',
+  overrides: Partial<KafkaConfig> = {},
+): Kafka {
   const config: KafkaConfig = {
     clientId,
     brokers: connection.brokers,
@@ -42,5 +46,5 @@ export function createKafka(connection: KafkaConnection, clientId = 'volatility-
       password: connection.sasl.password,
     } as SASLOptions;
   }
-  return new Kafka(config);
+  return new Kafka({ ...config, ...overrides });
 }
