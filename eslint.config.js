@@ -27,7 +27,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
@@ -44,7 +47,10 @@ export default tseslint.config(
               group: nodeModules,
               message: 'renderer/ and contract/ must not import Node or Electron modules.',
             },
-            { group: ['**/main/**', '**/preload/**'], message: 'Use the contract, not main/ or preload/.' },
+            {
+              group: ['**/main/**', '**/preload/**'],
+              message: 'Use the contract, not main/ or preload/.',
+            },
           ],
         },
       ],

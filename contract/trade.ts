@@ -66,7 +66,7 @@ export interface Trade {
 export type TradeParseResult = { ok: true; trade: Trade } | { ok: false; reason: string };
 
 /** Parses one Kafka message value; never throws. The reason names what is wrong, for the DLQ. */
-export function parseTradeMessage(value: Buffer | Uint8Array | string | null): TradeParseResult {
+export function parseTradeMessage(value: Uint8Array | string | null): TradeParseResult {
   if (value === null) return { ok: false, reason: 'empty message (null value)' };
   const text = typeof value === 'string' ? value : new TextDecoder('utf-8').decode(value);
   let json: unknown;

@@ -35,9 +35,7 @@ function testFiles(dir) {
   } catch {
     return [];
   }
-  return out
-    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-    .sort();
+  return out.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
 }
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);

@@ -1,0 +1,250 @@
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import type { EnrichedTrade } from '../../contract/trade.js';
+import { openDatabase } from './open-database.js';
+
+/** An enriched trade as stored: the contract's record with the timestamp as epoch ms. */
+export type EnrichedRow = Omit<EnrichedTrade, 'timestamp'> & { ts: number };
+
+export interface DeadLetterRow {
+  partition: number;
+  offset: number;
+  reason: string;
+  raw: Buffer | null;
+  key: string | null;
+  receivedAt: number;
+}
+
+export interface BarRow {
+  symbol: string;
+  minute_start: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  trade_count: number;
+  vwap: number | null;
+  parkinson_vol: number | null;
+  open_ts: number;
+  close_ts: number;
+}
+
+export interface HistoryRow {
+  ts: number;
+  price: number;
+  volume: number;
+  log_return: number | null;
+  ewma_vol: number | null;
+}
+
+export interface StoreTotals {
+  trades: number;
+  deadLetters: number;
+  bars: number;
+}
+
+const TRADE_COLUMNS = [
+  'ts',
+  'symbol',
+  'price',
+  'volume',
+  'log_return',
+  'vol_1m',
+  'vol_5m',
+  'vol_1m_ann',
+  'vol_5m_ann',
+  'ewma_vol',
+  'ewma_vol_ann',
+  'vwap_5m',
+  'late',
+  'session',
+  'exchange',
+  'company',
+  'sector',
+  'weather_temp_c',
+  'weather_condition',
+  'weather_error',
+  'kafka_partition',
+  'kafka_offset',
+] as const;
+
+const BAR_COLUMNS = [
+  'symbol',
+  'minute_start',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'trade_count',
+  'vwap',
+  'parkinson_vol',
+  'open_ts',
+  'close_ts',
+] as const;
+
+/**
+ * The consumer's SQLite side. `writeBatch` stores a consumed batch — enriched trades, dead
+ * letters, changed bars — and the next offsets in one transaction: a crash at any point leaves
+ * either all of it or none, so a restart resumes exactly where the stored data ends.
+ */
+export class SqliteStore {
+  readonly db: Database.Database;
+  private readonly insertTrade: Database.Statement;
+  private readonly insertDeadLetter: Database.Statement;
+  private readonly upsertBar: Database.Statement;
+  private readonly upsertOffset: Database.Statement;
+  private readonly writeTx: (batch: StoredBatch) => void;
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    this.insertTrade = this.db.prepare(
+      `INSERT INTO enriched_trades (${TRADE_COLUMNS.join(', ')})
+       VALUES (${TRADE_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    this.insertDeadLetter = this.db.prepare(
+      `INSERT INTO dead_letters (source_partition, source_offset, reason, raw, message_key, received_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.upsertBar = this.db.prepare(
+      `INSERT OR REPLACE INTO bars (${BAR_COLUMNS.join(', ')})
+       VALUES (${BAR_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    this.upsertOffset = this.db.prepare(
+      `INSERT INTO consumer_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
+       ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+    );
+    this.writeTx = this.db.transaction((batch: StoredBatch) => {
+      for (const r of batch.trades) {
+        this.insertTrade.run(
+          r.ts,
+          r.symbol,
+          r.price,
+          r.volume,
+          r.log_return,
+          r.vol_1m,
+          r.vol_5m,
+          r.vol_1m_ann,
+          r.vol_5m_ann,
+          r.ewma_vol,
+          r.ewma_vol_ann,
+          r.vwap_5m,
+          r.late ? 1 : 0,
+          r.session,
+          r.exchange,
+          r.company,
+          r.sector,
+          r.weather_temp_c,
+          r.weather_condition,
+          r.weather_error,
+          r.kafka_partition,
+          r.kafka_offset,
+        );
+      }
+      for (const d of batch.deadLetters) {
+        this.insertDeadLetter.run(d.partition, d.offset, d.reason, d.raw, d.key, d.receivedAt);
+      }
+      for (const b of batch.bars) {
+        this.upsertBar.run(...BAR_COLUMNS.map((c) => b[c]));
+      }
+      for (const [partition, next] of batch.offsets) {
+        this.upsertOffset.run(batch.topic, partition, next);
+      }
+    });
+  }
+
+  /** Binds this database to one source topic: offsets of another topic would be meaningless. */
+  bindSourceTopic(topic: string): void {
+    const current = this.getMeta('source_topic');
+    if (current === null) this.setMeta('source_topic', topic);
+    else if (current !== topic) {
+      throw new Error(
+        `this database holds data from topic "${current}", not "${topic}": use another --db file for another topic`,
+      );
+    }
+  }
+
+  /** A stable id for this database (names its default consumer group). */
+  databaseId(): string {
+    let id = this.getMeta('database_id');
+    if (id === null) {
+      id = randomUUID();
+      this.setMeta('database_id', id);
+    }
+    return id;
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
+  }
+
+  /** The next offset to read, per partition, as stored with the data. */
+  storedOffsets(topic: string): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT partition, next_offset FROM consumer_offsets WHERE topic = ?')
+      .all(topic) as { partition: number; next_offset: number }[];
+    return new Map(rows.map((r) => [r.partition, r.next_offset]));
+  }
+
+  writeBatch(batch: StoredBatch): void {
+    this.writeTx(batch);
+  }
+
+  /** Each symbol's newest stored trade time. */
+  latestBySymbol(): Map<string, number> {
+    const rows = this.db
+      .prepare('SELECT symbol, MAX(ts) AS ts FROM enriched_trades WHERE late = 0 GROUP BY symbol')
+      .all() as { symbol: string; ts: number }[];
+    return new Map(rows.map((r) => [r.symbol, r.ts]));
+  }
+
+  /** A symbol's stored trades with ts in [fromTs, ∞) that took part in analytics, in event order. */
+  history(symbol: string, fromTs: number): HistoryRow[] {
+    return this.db
+      .prepare(
+        `SELECT ts, price, volume, log_return, ewma_vol FROM enriched_trades
+         WHERE symbol = ? AND ts >= ? AND (late = 0 OR ewma_vol IS NOT NULL OR log_return IS NOT NULL)
+         ORDER BY ts, kafka_partition, kafka_offset`,
+      )
+      .all(symbol, fromTs) as HistoryRow[];
+  }
+
+  bars(symbol: string, fromMinute: number): BarRow[] {
+    return this.db
+      .prepare('SELECT * FROM bars WHERE symbol = ? AND minute_start >= ? ORDER BY minute_start')
+      .all(symbol, fromMinute) as BarRow[];
+  }
+
+  totals(): StoreTotals {
+    const count = (table: string) =>
+      (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      trades: count('enriched_trades'),
+      deadLetters: count('dead_letters'),
+      bars: count('bars'),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export interface StoredBatch {
+  topic: string;
+  trades: EnrichedRow[];
+  deadLetters: DeadLetterRow[];
+  bars: BarRow[];
+  offsets: Map<number, number>;
+}
