@@ -11,6 +11,43 @@ export interface KafkaConnection {
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
 
+/** The TLS CA file is missing, unreadable or not PEM; the message names the path. */
+export class CaFileError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CaFileError';
+  }
+}
+
+/** Reads a PEM CA file, throwing CaFileError with what is wrong and which path. */
+export function readCaFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory, not a file'
+            : `cannot be read (${(err as Error).message})`;
+    throw new CaFileError(path, `the TLS CA file ${path} ${what}: give the path of a PEM CA file`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new CaFileError(
+      path,
+      `the TLS CA file ${path} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): give a PEM CA file`,
+    );
+  }
+  return text;
+}
+
 /** `--brokers`, else KAFKA_BROKERS, else 127.0.0.1:9092. */
 export function resolveBrokers(flag: string | undefined, env = process.env): string[] {
   const raw = flag ?? env.KAFKA_BROKERS ?? DEFAULT_BROKERS;
@@ -36,7 +73,7 @@ export function createKafka(
   if (connection.tls?.enabled) {
     config.ssl = {
       rejectUnauthorized: connection.tls.rejectUnauthorized,
-      ...(connection.tls.caFile ? { ca: [readFileSync(connection.tls.caFile, 'utf8')] } : {}),
+      ...(connection.tls.caFile ? { ca: [readCaFile(connection.tls.caFile)] } : {}),
     };
   }
   if (connection.sasl) {

@@ -1,0 +1,35 @@
+import type { BrokerSettings } from '../../contract/broker.js';
+import { ExternalBrokerProvider } from './external.js';
+import { JvmBrokerProvider } from './jvm.js';
+import { BrokerError, type BrokerProvider } from './provider.js';
+
+/** The provider the settings choose, configured from its section of the settings. */
+export function createBrokerProvider(
+  settings: BrokerSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): BrokerProvider {
+  switch (settings.provider) {
+    case 'jvm':
+      return new JvmBrokerProvider({
+        port: settings.jvm.port,
+        controllerPort: settings.jvm.controllerPort,
+        dataDir: settings.jvm.dataDir,
+        env,
+      });
+    case 'external':
+      if (!settings.external) {
+        throw new BrokerError(
+          'not-configured',
+          'no external cluster is configured: give its bootstrap servers, e.g. broker start --provider external --brokers HOST:PORT --save',
+        );
+      }
+      return new ExternalBrokerProvider(settings.external);
+    case 'docker':
+      // TODO(docker provider): return new DockerBrokerProvider(settings.docker, env) from
+      // './docker.js' once that module lands.
+      throw new BrokerError(
+        'not-configured',
+        'the Docker broker provider is not available in this build yet: use --provider jvm or --provider external',
+      );
+  }
+}
