@@ -12,7 +12,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly });
+    db = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
   } catch (err) {
     throw new Error(`cannot open database ${file}: ${(err as Error).message}`);
   }

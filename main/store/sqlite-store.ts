@@ -36,6 +36,11 @@ export interface HistoryRow {
   volume: number;
   log_return: number | null;
   ewma_vol: number | null;
+  late: boolean;
+}
+
+interface RawHistoryRow extends Omit<HistoryRow, 'late'> {
+  late: number;
 }
 
 export interface StoreTotals {
@@ -204,20 +209,38 @@ export class SqliteStore {
   /** Each symbol's newest stored trade time. */
   latestBySymbol(): Map<string, number> {
     const rows = this.db
-      .prepare('SELECT symbol, MAX(ts) AS ts FROM enriched_trades WHERE late = 0 GROUP BY symbol')
+      .prepare('SELECT symbol, MAX(ts) AS ts FROM enriched_trades GROUP BY symbol')
       .all() as { symbol: string; ts: number }[];
     return new Map(rows.map((r) => [r.symbol, r.ts]));
   }
 
-  /** A symbol's stored trades with ts in [fromTs, ∞) that took part in analytics, in event order. */
-  history(symbol: string, fromTs: number): HistoryRow[] {
-    return this.db
+  /**
+   * What the analytics need to resume a symbol: its stored trades with ts ≥ fromTs, preceded by
+   * the last earlier trade that took part in analytics; in event order.
+   */
+  analyticsHistory(symbol: string, fromTs: number): HistoryRow[] {
+    const columns = 'ts, price, volume, log_return, ewma_vol, late, kafka_partition, kafka_offset';
+    const before = this.db
       .prepare(
-        `SELECT ts, price, volume, log_return, ewma_vol FROM enriched_trades
-         WHERE symbol = ? AND ts >= ? AND (late = 0 OR ewma_vol IS NOT NULL OR log_return IS NOT NULL)
+        `SELECT ${columns} FROM enriched_trades
+         WHERE symbol = ? AND ts < ? AND (late = 0 OR log_return IS NOT NULL OR ewma_vol IS NOT NULL)
+         ORDER BY ts DESC, kafka_partition DESC, kafka_offset DESC LIMIT 1`,
+      )
+      .all(symbol, fromTs) as RawHistoryRow[];
+    const rows = this.db
+      .prepare(
+        `SELECT ${columns} FROM enriched_trades WHERE symbol = ? AND ts >= ?
          ORDER BY ts, kafka_partition, kafka_offset`,
       )
-      .all(symbol, fromTs) as HistoryRow[];
+      .all(symbol, fromTs) as RawHistoryRow[];
+    return [...before, ...rows].map((r) => ({
+      ts: r.ts,
+      price: r.price,
+      volume: r.volume,
+      log_return: r.log_return,
+      ewma_vol: r.ewma_vol,
+      late: r.late === 1,
+    }));
   }
 
   bars(symbol: string, fromMinute: number): BarRow[] {

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { TOPICS } from './trade.js';
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected HOST:PORT');
+
+export const ConnectionSchema = z.object({
+  brokers: z.array(hostPort).min(1),
+  sasl: z
+    .object({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string(),
+      password: z.string(),
+    })
+    .optional(),
+  tls: z
+    .object({
+      enabled: z.boolean(),
+      caFile: z.string().optional(),
+      rejectUnauthorized: z.boolean(),
+    })
+    .optional(),
+});
+
+export const ProduceRequestSchema = z.object({
+  connection: ConnectionSchema,
+  topic: z.string().min(1).default(TOPICS.trades),
+  rate: z.union([z.number().positive().max(1_000_000), z.literal('max')]).default(1),
+  count: z.number().int().positive().optional(),
+  partitions: z.number().int().min(1).max(1000).default(3),
+  symbols: z.array(z.string().min(1)).min(1).optional(),
+  seed: z.number().int().optional(),
+  jumps: z.boolean().default(false),
+  /** ISO start of a simulated clock: timestamps then advance by 1000/rate ms per trade. */
+  simulatedStart: z.string().optional(),
+});
+export type ProduceRequest = z.infer<typeof ProduceRequestSchema>;
+
+export const EnrichRequestSchema = z.object({
+  connection: ConnectionSchema,
+  db: z.string().min(1),
+  sourceTopic: z.string().min(1).default(TOPICS.trades),
+  enrichedTopic: z.string().min(1).default(TOPICS.enriched),
+  deadLetterTopic: z.string().min(1).default(TOPICS.deadLetters),
+  groupId: z.string().min(1).optional(),
+  untilIdleMs: z.number().int().positive().optional(),
+  gracePeriodMs: z.number().int().min(0).default(5000),
+  weather: z
+    .object({
+      apiKey: z.string().optional(),
+      baseUrl: z.string().url().optional(),
+      ttlMs: z.number().int().positive().optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .default({}),
+});
+export type EnrichRequest = z.infer<typeof EnrichRequestSchema>;
+
+export const ProducerStatsSchema = z.object({
+  state: z.enum(['connecting', 'running', 'waiting-for-broker', 'stopping', 'stopped', 'failed']),
+  produced: z.number(),
+  rate: z.number(),
+  lastError: z.string().nullable(),
+});
+export type ProducerStats = z.infer<typeof ProducerStatsSchema>;
+
+export const EnricherStatsSchema = z.object({
+  state: z.enum(['connecting', 'running', 'recovering', 'idle', 'stopping', 'stopped', 'failed']),
+  groupId: z.string(),
+  consumed: z.number(),
+  enriched: z.number(),
+  deadLetters: z.number(),
+  late: z.number(),
+  rate: z.number(),
+  /** Messages in the topic not yet stored (high watermark − stored offset), when known. */
+  lag: z.number().nullable(),
+  rowsStored: z.number(),
+  lastError: z.string().nullable(),
+});
+export type EnricherStats = z.infer<typeof EnricherStatsSchema>;
+
+export const ProducerResultSchema = z.object({ produced: z.number(), unconfirmed: z.number() });
+export const EnricherResultSchema = z.object({
+  consumed: z.number(),
+  enriched: z.number(),
+  deadLetters: z.number(),
+  rowsStored: z.number(),
+});
+export type EnricherResult = z.infer<typeof EnricherResultSchema>;
+
+/** What a pipeline worker thread posts to its parent. */
+export const WorkerEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('producer-stats'), stats: ProducerStatsSchema }),
+  z.object({ type: z.literal('enricher-stats'), stats: EnricherStatsSchema }),
+  z.object({ type: z.literal('producer-done'), result: ProducerResultSchema }),
+  z.object({ type: z.literal('enricher-done'), result: EnricherResultSchema }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
+
+/** What the parent sends to a pipeline worker thread. */
+export const WorkerCommandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('produce'), request: ProduceRequestSchema }),
+  z.object({ type: z.literal('enrich'), request: EnrichRequestSchema }),
+  z.object({ type: z.literal('stop') }),
+]);
+export type WorkerCommand = z.infer<typeof WorkerCommandSchema>;

@@ -1,0 +1,367 @@
+import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { EnrichRequest, EnricherResult, EnricherStats } from '../../contract/pipeline.js';
+import { parseTradeMessage, type EnrichedTrade } from '../../contract/trade.js';
+import { createKafka } from '../kafka/connection.js';
+import { ensureTopic } from '../kafka/topics.js';
+import { sleep } from '../net-util.js';
+import { SqliteStore, type DeadLetterRow, type EnrichedRow } from '../store/sqlite-store.js';
+import { AnalyticsEngine } from './analytics-engine.js';
+import { TradeContext } from './context.js';
+import { WeatherService } from './weather.js';
+
+export interface EnricherOptions {
+  request: EnrichRequest;
+  signal?: AbortSignal;
+  onStats?: (stats: EnricherStats) => void;
+}
+
+const STATS_INTERVAL_MS = 500;
+const LAG_INTERVAL_MS = 1000;
+
+/**
+ * The enrichment consumer. For each batch: parse every message (bad ones become dead letters),
+ * compute analytics and context, publish enriched records and dead letters, then store the rows,
+ * the changed bars and the next offset in one SQLite transaction. SQLite's offsets are the truth:
+ * on start and after every rebalance the consumer seeks to them, so each trade is stored exactly
+ * once. The enriched and dead-letter topics are at-least-once (a crash between publishing and
+ * storing republishes that batch); their records carry kafka_partition/kafka_offset for dedup.
+ */
+export async function runEnricher(options: EnricherOptions): Promise<EnricherResult> {
+  const { request, signal } = options;
+  const store = new SqliteStore(request.db);
+  try {
+    store.bindSourceTopic(request.sourceTopic);
+    const groupId =
+      request.groupId ?? `volatility-insight-enrich-${store.databaseId().slice(0, 8)}`;
+    const enricher = new Enricher(request, store, groupId, options.onStats);
+    return await enricher.run(signal);
+  } finally {
+    store.close();
+  }
+}
+
+class Enricher {
+  private readonly kafka;
+  private readonly context: TradeContext;
+  private engine!: AnalyticsEngine;
+  private expectedNext = new Map<number, number>();
+  private stateDirty = true;
+  private readonly stats: EnricherStats;
+  private lastReport = { at: Date.now(), enriched: 0 };
+  private lastActivity = Date.now();
+  private joined = false;
+  /** Partitions assigned by a rebalance whose seek to SQLite's offset is not issued yet. */
+  private readonly pendingSeek = new Set<number>();
+
+  constructor(
+    private readonly request: EnrichRequest,
+    private readonly store: SqliteStore,
+    groupId: string,
+    private readonly onStats?: (stats: EnricherStats) => void,
+  ) {
+    this.kafka = createKafka(request.connection, 'volatility-insight-enricher');
+    this.context = new TradeContext(new WeatherService(request.weather));
+    this.stats = {
+      state: 'connecting',
+      groupId,
+      consumed: 0,
+      enriched: 0,
+      deadLetters: 0,
+      late: 0,
+      rate: 0,
+      lag: null,
+      rowsStored: store.totals().trades,
+      lastError: null,
+    };
+  }
+
+  async run(signal?: AbortSignal): Promise<EnricherResult> {
+    const { request } = this;
+    this.report(true);
+    await ensureTopic(this.kafka, request.sourceTopic, 3);
+    const sourcePartitions = await this.partitionCount(request.sourceTopic);
+    await ensureTopic(this.kafka, request.enrichedTopic, sourcePartitions);
+    await ensureTopic(this.kafka, request.deadLetterTopic, 1);
+
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const consumer = this.kafka.consumer({
+      groupId: this.stats.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    const admin = this.kafka.admin();
+    let crashed: Error | null = null;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      this.lastActivity = Date.now();
+      this.stateDirty = true;
+      for (const p of e.payload.memberAssignment[request.sourceTopic] ?? [])
+        this.pendingSeek.add(p);
+      void this.seekWithRetry(consumer, admin, e.payload.memberAssignment, signal);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.stats.lastError = e.payload.error.message;
+      this.stateDirty = true;
+      if (!e.payload.restart) crashed = e.payload.error;
+      else this.stats.state = 'recovering';
+      this.report(true);
+    });
+
+    await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
+    try {
+      await consumer.subscribe({ topic: request.sourceTopic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.handleBatch(payload, producer, consumer),
+      });
+      this.stats.state = 'running';
+      this.report(true);
+
+      let lastLag = 0;
+      while (!signal?.aborted && crashed === null) {
+        await sleep(100, signal).catch(() => undefined);
+        if (Date.now() - lastLag >= LAG_INTERVAL_MS) {
+          lastLag = Date.now();
+          await this.updateLag(admin).catch(() => {
+            this.stats.lag = null;
+          });
+          if (this.isIdleLongEnough()) break;
+        }
+        this.report();
+      }
+      if (crashed !== null) throw crashed;
+      this.stats.state = 'stopping';
+      this.report(true);
+    } catch (err) {
+      this.stats.state = 'failed';
+      this.stats.lastError = (err as Error).message;
+      this.report(true);
+      throw err;
+    } finally {
+      // disconnect() waits for the batch in progress, which then stores its rows and offsets.
+      await consumer.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+    }
+    this.stats.rowsStored = this.store.totals().trades;
+    this.stats.state = 'stopped';
+    this.report(true);
+    return {
+      consumed: this.stats.consumed,
+      enriched: this.stats.enriched,
+      deadLetters: this.stats.deadLetters,
+      rowsStored: this.stats.rowsStored,
+    };
+  }
+
+  private isIdleLongEnough(): boolean {
+    const idleMs = this.request.untilIdleMs;
+    if (idleMs === undefined || !this.joined) return false;
+    if (this.stats.lag !== 0) return false;
+    return Date.now() - this.lastActivity >= idleMs;
+  }
+
+  private async partitionCount(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]?.partitions.length ?? 1;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async seekWithRetry(
+    consumer: Consumer,
+    admin: Admin,
+    assignment: Record<string, number[]>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    while (!signal?.aborted) {
+      try {
+        await this.seekToStored(consumer, admin, assignment);
+        return;
+      } catch (err) {
+        this.stats.lastError = `seek after rebalance failed, retrying: ${(err as Error).message}`;
+        await sleep(1000, signal).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Seeks each assigned partition to SQLite's next offset, or to the earliest message kept. */
+  private async seekToStored(
+    consumer: Consumer,
+    admin: Admin,
+    assignment: Record<string, number[]>,
+  ): Promise<void> {
+    const topic = this.request.sourceTopic;
+    const partitions = assignment[topic] ?? [];
+    if (partitions.length === 0) return;
+    const stored = this.store.storedOffsets(topic);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    for (const partition of partitions) {
+      const low = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
+      const next = Math.max(stored.get(partition) ?? low, low);
+      consumer.seek({ topic, partition, offset: String(next) });
+      this.pendingSeek.delete(partition);
+    }
+  }
+
+  /** Rebuilds analytics state and offsets from SQLite: after a start, rebalance or failure. */
+  private rebuildState(): void {
+    this.engine = new AnalyticsEngine({ gracePeriodMs: this.request.gracePeriodMs });
+    for (const [symbol, newest] of this.store.latestBySymbol()) {
+      const from = this.engine.restoreFromTs(newest);
+      this.engine.restore(symbol, this.store.analyticsHistory(symbol, from));
+      this.engine.bars.restore(this.store.bars(symbol, from - 60_000));
+    }
+    this.expectedNext = this.store.storedOffsets(this.request.sourceTopic);
+    this.stateDirty = false;
+  }
+
+  private async handleBatch(
+    payload: EachBatchPayload,
+    producer: Producer,
+    consumer: Consumer,
+  ): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const partition = batch.partition;
+    // Fetched from Kafka's committed offset before our seek: the seek re-delivers from SQLite's.
+    if (this.pendingSeek.has(partition)) return;
+    if (this.stateDirty) this.rebuildState();
+    const next = this.expectedNext.get(partition) ?? -1;
+    const rows: EnrichedRow[] = [];
+    const records: EnrichedTrade[] = [];
+    const deadLetters: DeadLetterRow[] = [];
+    let lastOffset = -1;
+    let late = 0;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const offset = Number(message.offset);
+      if (offset < next) continue; // already stored (re-delivered before a seek took effect)
+      lastOffset = offset;
+      const parsed = parseTradeMessage(message.value);
+      if (!parsed.ok) {
+        deadLetters.push({
+          partition,
+          offset,
+          reason: parsed.reason,
+          raw: message.value,
+          key: message.key?.toString('utf8') ?? null,
+          receivedAt: Date.now(),
+        });
+        continue;
+      }
+      const { trade } = parsed;
+      const metrics = this.engine.process(trade);
+      if (metrics.late) late++;
+      const row: EnrichedRow = {
+        ts: trade.ts,
+        symbol: trade.symbol,
+        price: trade.price,
+        volume: trade.volume,
+        ...metrics,
+        ...this.context.enrich(trade),
+        kafka_partition: partition,
+        kafka_offset: offset,
+      };
+      rows.push(row);
+      records.push(toRecord(row));
+    }
+    if (lastOffset < 0) return;
+
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [
+          {
+            topic: this.request.enrichedTopic,
+            messages: records.map((r) => ({ key: r.symbol, value: JSON.stringify(r) })),
+          },
+          {
+            topic: this.request.deadLetterTopic,
+            messages: deadLetters.map((d) => ({
+              key: d.key,
+              value: JSON.stringify(toDeadLetterRecord(d, this.request.sourceTopic)),
+            })),
+          },
+        ].filter((t) => t.messages.length > 0),
+      });
+      this.store.writeBatch({
+        topic: this.request.sourceTopic,
+        trades: rows,
+        deadLetters,
+        bars: this.engine.bars.takeDirty(),
+        offsets: new Map([[partition, lastOffset + 1]]),
+      });
+    } catch (err) {
+      // The analytics state has moved past what is stored: rebuild it before the retry.
+      this.stateDirty = true;
+      this.stats.lastError = `batch not stored, will retry: ${(err as Error).message}`;
+      throw err;
+    }
+    this.expectedNext.set(partition, lastOffset + 1);
+    this.stats.consumed += rows.length + deadLetters.length;
+    this.stats.enriched += rows.length;
+    this.stats.deadLetters += deadLetters.length;
+    this.stats.late += late;
+    this.stats.rowsStored += rows.length;
+    this.stats.lastError = null;
+    this.lastActivity = Date.now();
+    resolveOffset(String(lastOffset));
+    // Kafka's committed offsets only mirror SQLite's (for lag tools); SQLite stays the truth.
+    await consumer
+      .commitOffsets([
+        { topic: this.request.sourceTopic, partition, offset: String(lastOffset + 1) },
+      ])
+      .catch(() => undefined);
+    await heartbeat().catch(() => undefined);
+    this.report();
+  }
+
+  private async updateLag(admin: Admin): Promise<void> {
+    const offsets = await admin.fetchTopicOffsets(this.request.sourceTopic);
+    const stored = this.store.storedOffsets(this.request.sourceTopic);
+    let lag = 0;
+    for (const o of offsets) {
+      const next = Math.max(stored.get(o.partition) ?? Number(o.low), Number(o.low));
+      lag += Math.max(0, Number(o.high) - next);
+    }
+    this.stats.lag = lag;
+    if (this.stats.state === 'running' || this.stats.state === 'idle') {
+      this.stats.state = lag === 0 ? 'idle' : 'running';
+    }
+  }
+
+  private report(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastReport.at < STATS_INTERVAL_MS) return;
+    this.stats.rate =
+      ((this.stats.enriched - this.lastReport.enriched) * 1000) /
+      Math.max(1, now - this.lastReport.at);
+    this.lastReport = { at: now, enriched: this.stats.enriched };
+    this.onStats?.({ ...this.stats });
+  }
+}
+
+export function toRecord(row: EnrichedRow): EnrichedTrade {
+  const { ts, ...rest } = row;
+  return { timestamp: new Date(ts).toISOString(), ...rest };
+}
+
+function toDeadLetterRecord(d: DeadLetterRow, sourceTopic: string) {
+  return {
+    source_topic: sourceTopic,
+    source_partition: d.partition,
+    source_offset: d.offset,
+    reason: d.reason,
+    value_base64: d.raw ? d.raw.toString('base64') : null,
+    key: d.key,
+    received_at: new Date(d.receivedAt).toISOString(),
+  };
+}

@@ -1,0 +1,74 @@
+import { BrokerError } from '../broker/provider.js';
+import { UsageError, type CliCommand, type CliContext } from './cli/command.js';
+import { enrichCommand, produceCommand, runCommand } from './cli/pipeline-commands.js';
+
+const COMMANDS: CliCommand[] = [runCommand, produceCommand, enrichCommand];
+
+export function usage(): string {
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);
+  return [
+    'usage: volatility-insight <command> [flags]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'Kafka commands take --brokers HOST:PORT[,...] (default: $KAFKA_BROKERS, then 127.0.0.1:9092).',
+    'Run `volatility-insight <command> --help` for its flags.',
+  ].join('\n');
+}
+
+/** The CLI entry: returns the exit code; failures print one line saying what to do. */
+export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<number> {
+  const controller = new AbortController();
+  const context: CliContext = {
+    stdout: ctx?.stdout ?? process.stdout,
+    stderr: ctx?.stderr ?? process.stderr,
+    env: ctx?.env ?? process.env,
+    signal: ctx?.signal ?? controller.signal,
+  };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    context.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    context.stderr.write(`volatility-insight: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    context.stdout.write(`usage: volatility-insight ${command.usage}\n`);
+    return 0;
+  }
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      context.stderr.write('\nforced exit\n');
+      process.exit(130);
+    }
+    context.stderr.write('\nstopping… (Ctrl-C again to force)\n');
+    controller.abort();
+  };
+  if (!ctx?.signal) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    return await command.run(rest, context);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      context.stderr.write(
+        `volatility-insight ${name}: ${err.message}\nusage: volatility-insight ${command.usage}\n`,
+      );
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    context.stderr.write(`volatility-insight ${name}: ${message}\n`);
+    if (err instanceof BrokerError && err.detail) {
+      context.stderr.write(err.detail.replace(/^/gm, '    ') + '\n');
+    }
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
