@@ -1,4 +1,4 @@
-import { AssignerProtocol, ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { AssignerProtocol, type Admin, type ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { z } from 'zod';
 import {
   ConsumerGroupInfoSchema,
@@ -44,6 +44,9 @@ export function isInternalTopic(name: string): boolean {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+// ConfigResourceTypes.TOPIC: Node's ESM import of kafkajs (CommonJS) does not see that export.
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** Connects an admin client (few retries), runs `work`, disconnects; all within timeoutMs. */
 async function withAdmin<T>(
@@ -150,7 +153,7 @@ async function describeTopics(admin: Admin, names: string[]): Promise<TopicInfo[
   const configs = DescribeConfigsSchema.parse(
     await admin.describeConfigs({
       resources: names.map((name) => ({
-        type: ConfigResourceTypes.TOPIC,
+        type: TOPIC_RESOURCE,
         name,
         configNames: ['retention.ms'],
       })),
