@@ -1,4 +1,5 @@
 import type { BrokerSettings } from '../../contract/broker.js';
+import { DockerBrokerProvider } from './docker.js';
 import { ExternalBrokerProvider } from './external.js';
 import { JvmBrokerProvider } from './jvm.js';
 import { BrokerError, type BrokerProvider } from './provider.js';
@@ -25,11 +26,6 @@ export function createBrokerProvider(
       }
       return new ExternalBrokerProvider(settings.external);
     case 'docker':
-      // TODO(docker provider): return new DockerBrokerProvider(settings.docker, env) from
-      // './docker.js' once that module lands.
-      throw new BrokerError(
-        'not-configured',
-        'the Docker broker provider is not available in this build yet: use --provider jvm or --provider external',
-      );
+      return new DockerBrokerProvider(settings.docker, { env });
   }
 }
