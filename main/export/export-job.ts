@@ -1,0 +1,243 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type Database from 'better-sqlite3';
+import {
+  ExportRequestSchema,
+  parseExportInstant,
+  type ExportProgress,
+  type ExportRequest,
+  type ExportResult,
+} from '../../contract/export.js';
+import { openDatabase } from '../store/open-database.js';
+import { AtomicFile, type FileIo } from './atomic-file.js';
+import { CsvRowWriter } from './csv.js';
+import { ExportError, destinationError } from './errors.js';
+import { ParquetRowWriter } from './parquet.js';
+import { countExportRows, iterateExportRows, type ExportFilter, type RawRow } from './query.js';
+
+export interface ExportOptions {
+  signal?: AbortSignal;
+  /** Called at most every `progressIntervalMs` while writing, and once at the start and end. */
+  onProgress?: (progress: ExportProgress) => void;
+  progressIntervalMs?: number;
+  /** Parquet rows per row group (default 131,072). */
+  rowGroupSize?: number;
+  /** File calls to use instead of node:fs ones: tests inject write failures here. */
+  io?: Partial<FileIo>;
+}
+
+interface RowWriter {
+  writeRow(row: RawRow): void;
+  /** True when rows are queued faster than they are written: await drain() before more. */
+  readonly backlogged: boolean;
+  drain(): Promise<void>;
+  finish(): Promise<void>;
+  close(): void;
+}
+
+function csvWriter(write: (bytes: Uint8Array) => void, req: ExportRequest): RowWriter {
+  const csv = new CsvRowWriter(write, { bom: req.bom, eol: req.crlf ? '\r\n' : '\n' });
+  return {
+    writeRow: (row) => csv.writeRow(row),
+    backlogged: false,
+    drain: async () => {},
+    finish: async () => csv.finish(),
+    close: () => {},
+  };
+}
+
+// Rows between checks of the clock (for progress, cancellation and yielding the event loop).
+const CHECK_EVERY = 2048;
+// The export runs synchronously in slices of this length, so timers, signals and other work
+// on the event loop keep running.
+const SLICE_MS = 40;
+
+function cancelled(): ExportError {
+  return new ExportError('cancelled', 'export cancelled; no file was written');
+}
+
+function toFilter(request: ExportRequest): ExportFilter {
+  return {
+    symbols: request.symbols,
+    fromMs:
+      request.from === undefined ? undefined : (parseExportInstant(request.from) ?? undefined),
+    toMs: request.to === undefined ? undefined : (parseExportInstant(request.to) ?? undefined),
+  };
+}
+
+function openSource(dbPath: string): Database.Database {
+  if (!existsSync(dbPath)) {
+    throw new ExportError(
+      'db-not-found',
+      `database ${dbPath} does not exist: give the path of the file the consumer writes to`,
+    );
+  }
+  let db: Database.Database;
+  try {
+    db = openDatabase(dbPath, { readonly: true });
+  } catch (err) {
+    throw new ExportError('db-error', (err as Error).message, { cause: err });
+  }
+  const hasTable = db
+    .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'enriched_trades'`)
+    .pluck()
+    .get();
+  if (!hasTable) {
+    db.close();
+    throw new ExportError(
+      'db-error',
+      `${dbPath} is not a Volatility Insight database (no enriched_trades table); ` +
+        'check the path, or run the consumer once to create it',
+    );
+  }
+  return db;
+}
+
+function validate(request: ExportRequest): ExportRequest {
+  const parsed = ExportRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new ExportError(
+      'invalid-request',
+      `invalid export request: ${where}${issue?.message ?? 'schema mismatch'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Exports the selected enriched trades to one CSV or Parquet file. The file appears under
+ * `request.out` only when complete; on failure or cancel (via `signal`) nothing is left behind
+ * and the promise rejects with an ExportError whose `code` says why. A selection with no rows
+ * still writes a file (CSV header / Parquet schema) and resolves with `empty: true`.
+ */
+export async function runExport(
+  request: ExportRequest,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
+  const { signal, onProgress } = options;
+  const progressEvery = options.progressIntervalMs ?? 250;
+  const req = validate(request);
+  if (req.db === undefined) throw new ExportError('invalid-request', 'no database file given');
+  if (signal?.aborted) throw cancelled();
+
+  const out = resolve(req.out);
+  if (existsSync(out) && statSync(out).isDirectory()) {
+    throw new ExportError('unwritable', `${req.out} is a folder: give a file name to export to`);
+  }
+  const filter = toFilter(req);
+  const db = openSource(req.db);
+  let file: AtomicFile | null = null;
+  let writer: RowWriter | null = null;
+  const started = performance.now();
+  try {
+    try {
+      file = new AtomicFile(out, options.io);
+    } catch (err) {
+      throw destinationError(err, req.out);
+    }
+    const sink = file;
+    // One read transaction, so the count and the rows come from the same snapshot even while
+    // the consumer keeps writing.
+    db.exec('BEGIN');
+    let rowsTotal: number;
+    try {
+      rowsTotal = countExportRows(db, filter);
+    } catch (err) {
+      throw new ExportError('db-error', `reading ${req.db} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+
+    let rowsDone = 0;
+    let writeStarted = performance.now();
+    const report = (phase: ExportProgress['phase']) => {
+      if (!onProgress) return;
+      const now = performance.now();
+      const secs = (now - writeStarted) / 1000;
+      const rate = secs > 0.05 ? rowsDone / secs : 0;
+      onProgress({
+        phase,
+        rowsDone,
+        rowsTotal,
+        rowsPerSec: rate,
+        etaMs:
+          rate > 0 ? ((rowsTotal - rowsDone) / rate) * 1000 : rowsDone === rowsTotal ? 0 : null,
+        elapsedMs: now - started,
+        bytesWritten: sink.bytesWritten,
+      });
+    };
+
+    const write = (bytes: Uint8Array) => {
+      try {
+        sink.write(bytes);
+      } catch (err) {
+        throw destinationError(err, req.out);
+      }
+    };
+    writer =
+      req.format === 'csv'
+        ? csvWriter(write, req)
+        : new ParquetRowWriter(write, { rowGroupSize: options.rowGroupSize });
+
+    writeStarted = performance.now();
+    report('writing');
+    let lastReport = performance.now();
+    let sliceStart = lastReport;
+    const rows = iterateExportRows(db, filter);
+    try {
+      for (const row of rows) {
+        writer.writeRow(row);
+        rowsDone++;
+        if (rowsDone % CHECK_EVERY !== 0) continue;
+        if (writer.backlogged) {
+          await writer.drain();
+          if (signal?.aborted) throw cancelled();
+          sliceStart = performance.now();
+        }
+        const now = performance.now();
+        if (now - lastReport >= progressEvery) {
+          lastReport = now;
+          report('writing');
+        }
+        if (now - sliceStart >= SLICE_MS) {
+          await nextTurn();
+          if (signal?.aborted) throw cancelled();
+          sliceStart = performance.now();
+        }
+      }
+    } finally {
+      rows.return?.();
+    }
+    if (signal?.aborted) throw cancelled();
+    report('finishing');
+    await writer.finish();
+    if (signal?.aborted) throw cancelled();
+    try {
+      file.commit();
+    } catch (err) {
+      throw destinationError(err, req.out);
+    }
+    const elapsedMs = performance.now() - started;
+    report('finishing');
+    return {
+      format: req.format,
+      out,
+      rows: rowsDone,
+      bytes: file.bytesWritten,
+      elapsedMs,
+      rowsPerSec: elapsedMs > 0 ? (rowsDone / elapsedMs) * 1000 : 0,
+      empty: rowsDone === 0,
+    };
+  } catch (err) {
+    if (err instanceof ExportError) throw err;
+    throw new ExportError('io', `export failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    writer?.close();
+    file?.discard();
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
+  }
+}
