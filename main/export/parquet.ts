@@ -128,7 +128,7 @@ const MAX_IN_FLIGHT = 2;
 
 // The encoder's live data is one row group (capped in bytes by BatchBuilder) and one decoded
 // column; without a cap V8 lets garbage pile up to ~250 MB before collecting it.
-const ENCODER_LIMITS = { maxOldGenerationSizeMb: 128 };
+const ENCODER_LIMITS = { maxOldGenerationSizeMb: 96 };
 
 function startEncoder(): Worker {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';

@@ -1,0 +1,174 @@
+import {
+  ExportFormatSchema,
+  type ExportProgress,
+  type ExportRequest,
+} from '../../../contract/export.js';
+import { ExportError } from '../../export/errors.js';
+import { runExport } from '../../export/export-job.js';
+import { parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
+
+const USAGE = `volatility-insight export --format csv|parquet --out FILE [--db FILE] [--symbols A,B] [--from ISO] [--to ISO] [--bom] [--crlf]
+
+  --format    csv or parquet (default: from the --out extension)
+  --out       the file to write; it appears only when complete, replacing any old one
+  --db        the SQLite database (default: VI_DB, else volatility-insight.db); opened read-only
+  --symbols   only these symbols, comma-separated (exact names)
+  --from      first instant, inclusive: 2025-07-07 or 2025-07-07T13:30:00Z (no zone = UTC)
+  --to        end instant, exclusive
+  --bom       CSV: start with a UTF-8 byte order mark (helps Excel on Windows)
+  --crlf      CSV: end rows with CRLF instead of LF
+Ctrl-C cancels and leaves no file.`;
+
+const FLAGS = {
+  format: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  db: { type: 'string' },
+  symbols: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  bom: { type: 'boolean' },
+  crlf: { type: 'boolean' },
+} as const;
+
+function formatOf(format: string | undefined, out: string): ExportRequest['format'] {
+  if (format === undefined) {
+    const ext = /\.(csv|parquet)$/i.exec(out)?.[1]?.toLowerCase();
+    if (ext === 'csv' || ext === 'parquet') return ext;
+    throw new UsageError(
+      '--format csv|parquet is required (the --out name has no .csv or .parquet)',
+    );
+  }
+  const parsed = ExportFormatSchema.safeParse(format.toLowerCase());
+  if (!parsed.success) throw new UsageError(`--format must be csv or parquet, not "${format}"`);
+  return parsed.data;
+}
+
+/** Parses the flags into an export request (throws UsageError for bad arguments). */
+export function parseExportArgs(argv: string[], env: NodeJS.ProcessEnv): ExportRequest {
+  const { values, positionals } = parseFlags(argv, FLAGS);
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+  if (!values.out) throw new UsageError('--out FILE is required');
+  const symbols = values.symbols
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (values.symbols !== undefined && symbols?.length === 0) {
+    throw new UsageError('--symbols needs at least one symbol, e.g. --symbols AAPL,MSFT');
+  }
+  const format = formatOf(values.format, values.out);
+  if (format === 'parquet' && (values.bom || values.crlf)) {
+    throw new UsageError('--bom and --crlf apply to CSV only');
+  }
+  return {
+    format,
+    out: values.out,
+    db: values.db ?? env.VI_DB ?? 'volatility-insight.db',
+    symbols,
+    from: values.from,
+    to: values.to,
+    bom: values.bom ?? false,
+    crlf: values.crlf ?? false,
+  };
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60
+    ? `${m}m${String(s % 60).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** One progress line: a bar on a terminal, plain text otherwise. */
+export function progressText(p: ExportProgress, barWidth: number): string {
+  const frac = p.rowsTotal > 0 ? Math.min(1, p.rowsDone / p.rowsTotal) : 1;
+  const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;
+  const rate = p.rowsPerSec > 0 ? `${count(Math.round(p.rowsPerSec))} rows/s` : '';
+  const eta = p.etaMs === null ? '' : `${duration(p.etaMs)} left`;
+  const text = [pct, `${count(p.rowsDone)}/${count(p.rowsTotal)} rows`, rate, eta]
+    .filter((x) => x)
+    .join('  ');
+  if (barWidth <= 0) return text;
+  const filled = Math.round(frac * barWidth);
+  return `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${text}`;
+}
+
+function progressPrinter(ctx: CliContext): { update(p: ExportProgress): void; end(): void } {
+  const tty = ctx.stdout.isTTY === true;
+  let lastPlain = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      if (tty) {
+        const width = ctx.stdout.columns ?? 80;
+        const bar = Math.max(10, Math.min(40, width - 60));
+        ctx.stdout.write('\r\x1b[2K' + progressText(p, bar).slice(0, width - 1));
+        drawn = true;
+      } else if (Date.now() - lastPlain >= 5000 && p.phase === 'writing' && p.rowsDone > 0) {
+        lastPlain = Date.now();
+        ctx.stdout.write(`export: ${progressText(p, 0)}\n`);
+      }
+    },
+    end() {
+      if (drawn) ctx.stdout.write('\r\x1b[2K');
+    },
+  };
+}
+
+/** What to do next, by failure kind, worded for the command line. */
+function cliHint(err: ExportError): string {
+  switch (err.code) {
+    case 'db-not-found':
+      return ' (pass --db FILE or set VI_DB)';
+    case 'unwritable':
+    case 'disk-full':
+      return ' (choose another --out)';
+    default:
+      return '';
+  }
+}
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'Export enriched trades to CSV or Parquet (filtered, with progress)',
+  usage: USAGE,
+  async run(argv, ctx) {
+    const request = parseExportArgs(argv, ctx.env);
+    const progress = progressPrinter(ctx);
+    try {
+      const result = await runExport(request, {
+        signal: ctx.signal,
+        onProgress: (p) => progress.update(p),
+      });
+      progress.end();
+      const secs = (result.elapsedMs / 1000).toFixed(1);
+      if (result.empty) {
+        ctx.stderr.write(
+          `export: 0 rows matched (check --symbols, --from, --to); wrote ${
+            request.format === 'csv' ? 'a header-only CSV' : 'an empty Parquet file with the schema'
+          } to ${result.out}\n`,
+        );
+      } else {
+        ctx.stdout.write(
+          `exported ${count(result.rows)} rows to ${result.out} (${count(result.bytes)} bytes, ` +
+            `${secs}s, ${count(Math.round(result.rowsPerSec))} rows/s)\n`,
+        );
+      }
+      return 0;
+    } catch (err) {
+      progress.end();
+      if (err instanceof ExportError) {
+        if (err.code === 'invalid-request') throw new UsageError(err.message);
+        ctx.stderr.write(`export: ${err.message}${cliHint(err)}\n`);
+        return err.code === 'cancelled' ? 130 : 1;
+      }
+      throw err;
+    }
+  },
+};
