@@ -276,22 +276,19 @@ class Enricher {
     if (lastOffset < 0) return;
 
     try {
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [
-          {
-            topic: this.request.enrichedTopic,
-            messages: records.map((r) => ({ key: r.symbol, value: JSON.stringify(r) })),
-          },
-          {
-            topic: this.request.deadLetterTopic,
-            messages: deadLetters.map((d) => ({
-              key: d.key,
-              value: JSON.stringify(toDeadLetterRecord(d, this.request.sourceTopic)),
-            })),
-          },
-        ].filter((t) => t.messages.length > 0),
-      });
+      await publish(
+        producer,
+        this.request.enrichedTopic,
+        records.map((r) => ({ key: r.symbol, value: JSON.stringify(r) })),
+      );
+      await publish(
+        producer,
+        this.request.deadLetterTopic,
+        deadLetters.map((d) => ({
+          key: d.key,
+          value: JSON.stringify(toDeadLetterRecord(d, this.request.sourceTopic)),
+        })),
+      );
       this.store.writeBatch({
         topic: this.request.sourceTopic,
         trades: rows,
@@ -354,13 +351,44 @@ export function toRecord(row: EnrichedRow): EnrichedTrade {
   return { timestamp: new Date(ts).toISOString(), ...rest };
 }
 
+/** Below the broker's default max.message.bytes (1 MiB), with room for the record overhead. */
+const MAX_SEND_BYTES = 512 * 1024;
+/** Larger bad messages are kept whole in SQLite; the DLQ record carries their first bytes. */
+const MAX_DEAD_LETTER_BYTES = 256 * 1024;
+
+/** Sends records in chunks that each stay under the broker's message size limit. */
+async function publish(
+  producer: Producer,
+  topic: string,
+  messages: { key: string | null; value: string }[],
+): Promise<void> {
+  let chunk: typeof messages = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    await producer.send({ topic, acks: -1, messages: chunk });
+    chunk = [];
+    bytes = 0;
+  };
+  for (const m of messages) {
+    const size = m.value.length + (m.key?.length ?? 0) + 64;
+    if (bytes + size > MAX_SEND_BYTES) await flush();
+    chunk.push(m);
+    bytes += size;
+  }
+  await flush();
+}
+
 function toDeadLetterRecord(d: DeadLetterRow, sourceTopic: string) {
+  const truncated = d.raw !== null && d.raw.length > MAX_DEAD_LETTER_BYTES;
   return {
     source_topic: sourceTopic,
     source_partition: d.partition,
     source_offset: d.offset,
-    reason: d.reason,
-    value_base64: d.raw ? d.raw.toString('base64') : null,
+    reason: truncated
+      ? `${d.reason} (value truncated to ${MAX_DEAD_LETTER_BYTES} of ${d.raw!.length} bytes; the whole value is in SQLite)`
+      : d.reason,
+    value_base64: d.raw ? d.raw.subarray(0, MAX_DEAD_LETTER_BYTES).toString('base64') : null,
     key: d.key,
     received_at: new Date(d.receivedAt).toISOString(),
   };
