@@ -1,8 +1,20 @@
 import { BrokerError } from '../broker/provider.js';
 import { UsageError, type CliCommand, type CliContext } from './cli/command.js';
+import { brokerCommand } from './cli/broker.js';
+import { exportCommand } from './cli/export.js';
+import { groupsCommand } from './cli/groups.js';
 import { enrichCommand, produceCommand, runCommand } from './cli/pipeline-commands.js';
+import { topicsCommand } from './cli/topics.js';
 
-const COMMANDS: CliCommand[] = [runCommand, produceCommand, enrichCommand];
+const COMMANDS: CliCommand[] = [
+  runCommand,
+  produceCommand,
+  enrichCommand,
+  brokerCommand,
+  topicsCommand,
+  groupsCommand,
+  exportCommand,
+];
 
 export function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);
@@ -15,6 +27,10 @@ export function usage(): string {
     'Kafka commands take --brokers HOST:PORT[,...] (default: $KAFKA_BROKERS, then 127.0.0.1:9092).',
     'Run `volatility-insight <command> --help` for its flags.',
   ].join('\n');
+}
+
+function usageOf(command: CliCommand): string {
+  return `volatility-insight ${command.usage.replace(/^volatility-insight /, '')}`;
 }
 
 /** The CLI entry: returns the exit code; failures print one line saying what to do. */
@@ -37,7 +53,7 @@ export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<n
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    context.stdout.write(`usage: volatility-insight ${command.usage}\n`);
+    context.stdout.write(`usage: ${usageOf(command)}\n`);
     return 0;
   }
   const onSignal = () => {
@@ -57,7 +73,7 @@ export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<n
   } catch (err) {
     if (err instanceof UsageError) {
       context.stderr.write(
-        `volatility-insight ${name}: ${err.message}\nusage: volatility-insight ${command.usage}\n`,
+        `volatility-insight ${name}: ${err.message}\nusage: ${usageOf(command)}\n`,
       );
       return 2;
     }

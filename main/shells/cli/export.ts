@@ -5,13 +5,14 @@ import {
 } from '../../../contract/export.js';
 import { ExportError } from '../../export/errors.js';
 import { runExport } from '../../export/export-job.js';
+import { defaultDbPath } from '../../paths.js';
 import { parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
 
 const USAGE = `volatility-insight export --format csv|parquet --out FILE [--db FILE] [--symbols A,B] [--from ISO] [--to ISO] [--bom] [--crlf]
 
   --format    csv or parquet (default: from the --out extension)
   --out       the file to write; it appears only when complete, replacing any old one
-  --db        the SQLite database (default: VI_DB, else volatility-insight.db); opened read-only
+  --db        the SQLite database (default: the enrich command's, see README); opened read-only
   --symbols   only these symbols, comma-separated (exact names)
   --from      first instant, inclusive: 2025-07-07 or 2025-07-07T13:30:00Z (no zone = UTC)
   --to        end instant, exclusive
@@ -63,7 +64,7 @@ export function parseExportArgs(argv: string[], env: NodeJS.ProcessEnv): ExportR
   return {
     format,
     out: values.out,
-    db: values.db ?? env.VI_DB ?? 'volatility-insight.db',
+    db: values.db ?? defaultDbPath(env),
     symbols,
     from: values.from,
     to: values.to,
