@@ -16,6 +16,7 @@ volatility-insight topics delete NAME [--yes] [--json] [--brokers ...]
   --all           also list internal topics (__consumer_offsets, ...)
   --watermarks    one row per partition with its low and high watermark
   --name NAME     the topic (instead of the positional NAME)
+  --retention-ms  how long messages are kept; unlimited: --retention-ms=-1
   --yes           delete without asking (needed when stdin is not a terminal)
   --brokers       default: KAFKA_BROKERS, else the saved broker settings, else 127.0.0.1:9092`;
 
