@@ -2,7 +2,7 @@ import type { EnricherResult } from '../../../contract/pipeline.js';
 import { JvmBrokerProvider } from '../../broker/jvm.js';
 import type { KafkaConnection } from '../../kafka/connection.js';
 import { probeCluster } from '../../kafka/probe.js';
-import { startStage } from '../../pipeline-stage.js';
+import { VolatilityService } from '../../service.js';
 import { parseFlags, type CliCommand, type CliContext } from './command.js';
 import {
   CONNECTION_FLAGS,
@@ -22,28 +22,27 @@ export const produceCommand: CliCommand = {
   async run(argv, ctx) {
     const { values } = parseFlags(argv, { ...CONNECTION_FLAGS, ...PRODUCE_FLAGS });
     const connection = connectionFrom(values, ctx.env);
-    const request = produceRequestFrom(values, connection);
+    const { connection: _, ...options } = produceRequestFrom(values, connection);
     await requireBroker(connection);
-    const status = new StatusLine(ctx);
-    status.start();
-    const stage = startStage('produce', request, (s) => (status.producer = s));
-    const onAbort = () => stage.stop();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const result = await stage.done;
-      status.stop();
-      if (result.unconfirmed > 0) {
-        ctx.stderr.write(
-          `${result.unconfirmed} messages were not confirmed by the broker before the stop gave up\n`,
-        );
-        return 1;
+    return withPipeline(ctx, connection, async (service, status) => {
+      const { jobId } = service.startProducer(options);
+      const onAbort = () => service.cancelJob(jobId);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const result = (await service.waitFor(jobId)) as { produced: number; unconfirmed: number };
+        status.stop();
+        if (result.unconfirmed > 0) {
+          ctx.stderr.write(
+            `${result.unconfirmed} messages were not confirmed by the broker before the stop gave up\n`,
+          );
+          return 1;
+        }
+        ctx.stdout.write(`produced ${result.produced} trades to ${options.topic}\n`);
+        return 0;
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
       }
-      ctx.stdout.write(`produced ${result.produced} trades to ${request.topic}\n`);
-      return 0;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      status.stop();
-    }
+    });
   },
 };
 
@@ -55,22 +54,21 @@ export const enrichCommand: CliCommand = {
   async run(argv, ctx) {
     const { values } = parseFlags(argv, { ...CONNECTION_FLAGS, ...ENRICH_FLAGS });
     const connection = connectionFrom(values, ctx.env);
-    const request = enrichRequestFrom(values, connection, ctx.env);
+    const { connection: _, ...options } = enrichRequestFrom(values, connection, ctx.env);
     await requireBroker(connection);
-    const status = new StatusLine(ctx);
-    status.start();
-    const stage = startStage('enrich', request, (s) => (status.enricher = s));
-    const onAbort = () => stage.stop();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const result = await stage.done;
-      status.stop();
-      ctx.stdout.write(summary(result, request.db));
-      return 0;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      status.stop();
-    }
+    return withPipeline(ctx, connection, async (service, status) => {
+      const { jobId } = service.startEnricher(options);
+      const onAbort = () => service.cancelJob(jobId);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const result = (await service.waitFor(jobId)) as EnricherResult;
+        status.stop();
+        ctx.stdout.write(summary(result, options.db));
+        return 0;
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+    });
   },
 };
 
@@ -87,39 +85,59 @@ export const runCommand: CliCommand = {
       'start-broker': { type: 'boolean' },
     });
     const connection = connectionFrom(values, ctx.env);
-    const produce = produceRequestFrom(values, connection);
-    const enrich = enrichRequestFrom(values, connection, ctx.env);
+    const { connection: _p, ...produce } = produceRequestFrom(values, connection);
+    const { connection: _e, ...enrich } = enrichRequestFrom(values, connection, ctx.env);
     if (values['start-broker'] === true) await ensureLocalBroker(connection, ctx);
     else await requireBroker(connection);
 
-    const status = new StatusLine(ctx);
-    status.start();
-    const producer = startStage('produce', produce, (s) => (status.producer = s));
-    const enricher = startStage('enrich', enrich, (s) => (status.enricher = s));
-    // Ctrl-C: the producer flushes and stops first; the consumer then stores its batch in progress.
-    const onAbort = () => {
-      producer.stop();
-      void producer.done.finally(() => enricher.stop());
-    };
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const produced = await producer.done;
-      // With --count the producer ends on its own; the consumer goes on until idle or Ctrl-C.
-      const result = await enricher.done;
-      status.stop();
-      ctx.stdout.write(`produced ${produced.produced} trades\n` + summary(result, enrich.db));
-      return produced.unconfirmed > 0 ? 1 : 0;
-    } catch (err) {
-      producer.stop();
-      enricher.stop();
-      await Promise.allSettled([producer.done, enricher.done]);
-      throw err;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      status.stop();
-    }
+    return withPipeline(ctx, connection, async (service, status) => {
+      const producer = service.startProducer(produce).jobId;
+      const enricher = service.startEnricher(enrich).jobId;
+      const producing = service.waitFor(producer) as Promise<{
+        produced: number;
+        unconfirmed: number;
+      }>;
+      const enriching = service.waitFor(enricher) as Promise<EnricherResult>;
+      // Ctrl-C: the producer flushes and stops first; the consumer then stores its batch in progress.
+      const onAbort = () => {
+        service.cancelJob(producer);
+        void producing.catch(() => undefined).finally(() => service.cancelJob(enricher));
+      };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        // With --count the producer ends on its own; the consumer goes on until idle or Ctrl-C.
+        const produced = await producing;
+        const result = await enriching;
+        status.stop();
+        ctx.stdout.write(`produced ${produced.produced} trades\n` + summary(result, enrich.db));
+        return produced.unconfirmed > 0 ? 1 : 0;
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+    });
   },
 };
+
+/** A service for one CLI command, its events on the status line; every job stopped at the end. */
+async function withPipeline(
+  ctx: CliContext,
+  connection: KafkaConnection,
+  body: (service: VolatilityService, status: StatusLine) => Promise<number>,
+): Promise<number> {
+  const service = new VolatilityService({ env: ctx.env, connection });
+  const status = new StatusLine(ctx);
+  service.events.on('event', (e) => {
+    if (e.event === 'producer-stats') status.producer = e.stats;
+    if (e.event === 'enricher-stats') status.enricher = e.stats;
+  });
+  status.start();
+  try {
+    return await body(service, status);
+  } finally {
+    await service.shutdown();
+    status.stop();
+  }
+}
 
 function summary(result: EnricherResult, db: string): string {
   return (
