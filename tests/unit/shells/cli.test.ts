@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { main } from '../../../main/shells/cli.js';
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(argv, { stdout, stderr, env, signal: new AbortController().signal });
+  return { code, out, err };
+}
+
+describe('CLI', () => {
+  it('lists the commands', async () => {
+    const r = await cli(['help']);
+    assert.equal(r.code, 0);
+    for (const c of ['run', 'produce', 'enrich', 'broker', 'topics', 'groups', 'export']) {
+      assert.match(r.out, new RegExp(`\\n  ${c} `));
+    }
+  });
+  it('unknown command: exit 2 with the usage', async () => {
+    const r = await cli(['frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unknown command "frobnicate"/);
+  });
+  it('bad flags: exit 2, one line that says what to fix', async () => {
+    const rate = await cli(['produce', '--rate', 'fast']);
+    assert.equal(rate.code, 2);
+    assert.match(rate.err, /--rate must be a positive number/);
+    const unknown = await cli(['enrich', '--bogus']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /bogus/);
+    const start = await cli(['run', '--sim-start', 'noon']);
+    assert.equal(start.code, 2);
+    assert.match(start.err, /--sim-start must be an ISO-8601/);
+  });
+  it('no broker: exit 1 with a reason and what to do, within a bound', async () => {
+    const started = Date.now();
+    const r = await cli(['produce', '--count', '1', '--brokers', '127.0.0.1:1']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /cannot reach Kafka at 127\.0\.0\.1:1/);
+    assert.match(r.err, /broker start/);
+    assert.ok(Date.now() - started < 15_000);
+  });
+});
