@@ -62,7 +62,9 @@ export const BrokerStatusSchema = z.object({
   state: BrokerStateSchema,
   brokers: z.array(z.string()),
   detail: z.string(),
-  clusterBrokers: z.array(z.object({ nodeId: z.number(), host: z.string(), port: z.number() })).optional(),
+  clusterBrokers: z
+    .array(z.object({ nodeId: z.number(), host: z.string(), port: z.number() }))
+    .optional(),
 });
 export type BrokerStatus = z.infer<typeof BrokerStatusSchema>;
 
