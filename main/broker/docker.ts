@@ -230,6 +230,12 @@ export class DockerBrokerProvider implements BrokerProvider {
   }
 
   private compose(args: string[], timeoutMs: number, signal?: AbortSignal): Promise<CommandResult> {
+    if (!existsSync(this.composeFile)) {
+      throw new BrokerError(
+        'not-configured',
+        `The compose file ${this.composeFile} does not exist: set the broker's composeFile setting to the project's docker-compose.yml.`,
+      );
+    }
     return this.cli.composeRun(
       ['-f', this.composeFile, '-p', this.projectName, ...args],
       { KAFKA_PORT: String(this.port), KAFKA_IMAGE: this.image },
