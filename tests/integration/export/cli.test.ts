@@ -1,3 +1,4 @@
+import { defaultDbPath } from '../../../main/paths.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,7 +105,7 @@ describe('volatility-insight export (CLI)', () => {
     assert.deepEqual(parseExportArgs(['--out', 'a.CSV', '--symbols', 'AAPL, MSFT'], {}), {
       format: 'csv',
       out: 'a.CSV',
-      db: 'volatility-insight.db',
+      db: defaultDbPath({}),
       symbols: ['AAPL', 'MSFT'],
       from: undefined,
       to: undefined,
