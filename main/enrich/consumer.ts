@@ -4,6 +4,7 @@ import { parseTradeMessage, type EnrichedTrade } from '../../contract/trade.js';
 import { createKafka } from '../kafka/connection.js';
 import { ensureTopic } from '../kafka/topics.js';
 import { sleep } from '../net-util.js';
+import { RateMeter } from '../rate-meter.js';
 import { SqliteStore, type DeadLetterRow, type EnrichedRow } from '../store/sqlite-store.js';
 import { AnalyticsEngine } from './analytics-engine.js';
 import { TradeContext } from './context.js';
@@ -47,7 +48,8 @@ class Enricher {
   private expectedNext = new Map<number, number>();
   private stateDirty = true;
   private readonly stats: EnricherStats;
-  private lastReport = { at: Date.now(), enriched: 0 };
+  private readonly meter = new RateMeter();
+  private lastReport = 0;
   private lastActivity = Date.now();
   private joined = false;
   /** Partitions assigned by a rebalance whose seek to SQLite's offset is not issued yet. */
@@ -337,11 +339,9 @@ class Enricher {
 
   private report(force = false): void {
     const now = Date.now();
-    if (!force && now - this.lastReport.at < STATS_INTERVAL_MS) return;
-    this.stats.rate =
-      ((this.stats.enriched - this.lastReport.enriched) * 1000) /
-      Math.max(1, now - this.lastReport.at);
-    this.lastReport = { at: now, enriched: this.stats.enriched };
+    if (!force && now - this.lastReport < STATS_INTERVAL_MS) return;
+    this.stats.rate = this.meter.update(this.stats.enriched, now);
+    this.lastReport = now;
     this.onStats?.({ ...this.stats });
   }
 }

@@ -3,6 +3,7 @@ import type { TradeMessage } from '../../contract/trade.js';
 import { createKafka, type KafkaConnection } from '../kafka/connection.js';
 import { ensureTopic } from '../kafka/topics.js';
 import { sleep } from '../net-util.js';
+import { RateMeter } from '../rate-meter.js';
 import { TradeSimulator, type SimulatorOptions } from './trade-simulator.js';
 
 export interface ProducerOptions {
@@ -49,12 +50,13 @@ export async function runProducer(options: ProducerOptions): Promise<ProducerRes
   const stepMs = options.simulator.stepMs ?? (rate === 'max' ? 1 : 1000 / rate);
   const simulator = new TradeSimulator({ ...options.simulator, stepMs });
   const stats: ProducerStats = { state: 'connecting', produced: 0, rate: 0, lastError: null };
-  let lastReport = { at: Date.now(), produced: 0 };
+  const meter = new RateMeter();
+  let lastReport = 0;
   const report = (force = false) => {
     const now = Date.now();
-    if (!force && now - lastReport.at < STATS_INTERVAL_MS) return;
-    stats.rate = ((stats.produced - lastReport.produced) * 1000) / Math.max(1, now - lastReport.at);
-    lastReport = { at: now, produced: stats.produced };
+    if (!force && now - lastReport < STATS_INTERVAL_MS) return;
+    stats.rate = meter.update(stats.produced, now);
+    lastReport = now;
     options.onStats?.({ ...stats });
   };
   report(true);

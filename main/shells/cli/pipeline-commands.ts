@@ -1,7 +1,9 @@
 import type { EnricherResult } from '../../../contract/pipeline.js';
-import { JvmBrokerProvider } from '../../broker/jvm.js';
+import { createBrokerProvider } from '../../broker/registry.js';
+import { loadBrokerSettings } from '../../broker/settings-store.js';
 import type { KafkaConnection } from '../../kafka/connection.js';
 import { probeCluster } from '../../kafka/probe.js';
+import { settingsPath } from '../../paths.js';
 import { VolatilityService } from '../../service.js';
 import { parseFlags, type CliCommand, type CliContext } from './command.js';
 import {
@@ -87,7 +89,7 @@ export const runCommand: CliCommand = {
     const connection = connectionFrom(values, ctx.env);
     const { connection: _p, ...produce } = produceRequestFrom(values, connection);
     const { connection: _e, ...enrich } = enrichRequestFrom(values, connection, ctx.env);
-    if (values['start-broker'] === true) await ensureLocalBroker(connection, ctx);
+    if (values['start-broker'] === true) await ensureBroker(connection, ctx);
     else await requireBroker(connection);
 
     return withPipeline(ctx, connection, async (service, status) => {
@@ -157,24 +159,27 @@ async function requireBroker(connection: KafkaConnection): Promise<void> {
   }
 }
 
-/** `run --start-broker`: starts the local JVM broker when nothing answers on a local address. */
-async function ensureLocalBroker(connection: KafkaConnection, ctx: CliContext): Promise<void> {
+/**
+ * `run --start-broker` (what `npm start` does): when nothing answers, starts the saved broker
+ * provider — the local JVM broker on 127.0.0.1:9092 unless the settings choose another.
+ */
+async function ensureBroker(connection: KafkaConnection, ctx: CliContext): Promise<void> {
   try {
     await probeCluster(connection, 3000);
     return;
   } catch {
-    // nothing answers: start one below if the address is local
+    // nothing answers yet: start the saved provider below
   }
-  const [first] = connection.brokers;
-  const m = first ? /^(127\.0\.0\.1|localhost):(\d+)$/.exec(first) : null;
-  if (!m || connection.brokers.length !== 1) {
+  const provider = createBrokerProvider(loadBrokerSettings(settingsPath(ctx.env)), ctx.env);
+  const target = provider.connection().brokers.join(',');
+  if (target !== connection.brokers.join(',')) {
     throw new Error(
-      `no broker answers at ${connection.brokers.join(',')} and --start-broker only starts a local one (127.0.0.1:PORT)`,
+      `no broker answers at ${connection.brokers.join(',')}, and --start-broker starts the saved ${provider.name} broker at ${target}: drop --brokers / KAFKA_BROKERS, or start that broker yourself`,
     );
   }
-  const provider = new JvmBrokerProvider({ port: Number(m[2]), env: ctx.env });
-  ctx.stderr.write(`starting a local Kafka broker on ${first}…\n`);
+  ctx.stderr.write(`starting the ${provider.name} Kafka broker at ${target}…\n`);
   await provider.start({
+    signal: ctx.signal,
     onProgress: (p) => ctx.stderr.write(`  ${p.step} (${(p.elapsedMs / 1000).toFixed(1)} s)\n`),
   });
   ctx.stderr.write('broker ready; stop it later with `volatility-insight broker stop`\n');

@@ -1,7 +1,8 @@
 import { ProduceRequestSchema, EnrichRequestSchema } from '../../../contract/pipeline.js';
 import type { EnrichRequest, ProduceRequest } from '../../../contract/pipeline.js';
 import { TOPICS, parseTradeTimestamp } from '../../../contract/trade.js';
-import { resolveBrokers, type KafkaConnection } from '../../kafka/connection.js';
+import type { KafkaConnection } from '../../kafka/connection.js';
+import { resolveKafkaConnection } from './admin-support.js';
 import { defaultDbPath } from '../../paths.js';
 import { UsageError, intFlag } from './command.js';
 
@@ -33,8 +34,9 @@ export const ENRICH_FLAGS = {
 type Values = Record<string, string | boolean | undefined>;
 const str = (v: Values, k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
 
+/** --brokers, else KAFKA_BROKERS, else the saved broker settings (with their SASL/TLS). */
 export function connectionFrom(values: Values, env: NodeJS.ProcessEnv): KafkaConnection {
-  return { brokers: resolveBrokers(str(values, 'brokers'), env) };
+  return resolveKafkaConnection(str(values, 'brokers'), env);
 }
 
 export function produceRequestFrom(values: Values, connection: KafkaConnection): ProduceRequest {
