@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInstant } from './instant.js';
 
 /**
  * Export columns, in file order. The first sixteen are the seed project's enriched record; the
@@ -34,39 +35,12 @@ export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 export const ExportFormatSchema = z.enum(['csv', 'parquet']);
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-
 /**
  * Parses a --from/--to bound: an ISO-8601 date (`2025-07-07`, midnight UTC) or date-time with
- * optional seconds, fraction and zone (no zone = UTC, as everywhere in this product). Returns
- * epoch milliseconds, or null if the text is not a real instant.
+ * optional seconds, fraction and zone (no zone = UTC). Returns epoch ms, or null.
  */
 export function parseExportInstant(text: string): number | null {
-  const trimmed = text.trim();
-  const m = DATE_TIME.exec(DATE_ONLY.test(trimmed) ? `${trimmed}T00:00` : trimmed);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s = '0', frac = '', zone = 'Z'] = m;
-  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const check = new Date(utc);
-  if (
-    check.getUTCFullYear() !== Number(y) ||
-    check.getUTCMonth() !== Number(mo) - 1 ||
-    check.getUTCDate() !== Number(d) ||
-    check.getUTCHours() !== Number(h) ||
-    check.getUTCMinutes() !== Number(mi) ||
-    check.getUTCSeconds() !== Number(s)
-  ) {
-    return null;
-  }
-  if (zone.toUpperCase() === 'Z') return utc;
-  const sign = zone.startsWith('-') ? -1 : 1;
-  const digits = zone.slice(1).replace(':', '');
-  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
-  if (offsetMin > 18 * 60) return null;
-  return utc - sign * offsetMin * 60_000;
+  return parseInstant(text, { allowDateOnly: true });
 }
 
 const instantText = z.string().refine((t) => parseExportInstant(t) !== null, {

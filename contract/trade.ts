@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInstant } from './instant.js';
 
 /** Topic names kept from the seed project (stock_prices) and the ones this product adds. */
 export const TOPICS = {
@@ -7,39 +8,9 @@ export const TOPICS = {
   deadLetters: 'stock_prices_dlq',
 } as const;
 
-// ISO-8601 date-time: optional fractional seconds of any length, optional zone (Z or ±hh:mm / ±hhmm).
-const ISO_DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
-
-/**
- * Parses an ISO-8601 timestamp to epoch milliseconds. A timestamp without a zone is UTC: the
- * seed's Python producer sends `datetime.utcnow().isoformat()`, which has none. Digits past the
- * millisecond are truncated. Returns null for anything that is not a real instant.
- */
+/** A trade's timestamp as epoch ms (ISO-8601; no zone = UTC); null if it is not an instant. */
 export function parseTradeTimestamp(text: string): number | null {
-  const m = ISO_DATE_TIME.exec(text);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
-  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const check = new Date(utc);
-  // Reject dates Date.UTC silently rolls over (e.g. Feb 30, hour 25).
-  if (
-    check.getUTCFullYear() !== Number(y) ||
-    check.getUTCMonth() !== Number(mo) - 1 ||
-    check.getUTCDate() !== Number(d) ||
-    check.getUTCHours() !== Number(h) ||
-    check.getUTCMinutes() !== Number(mi) ||
-    check.getUTCSeconds() !== Number(s)
-  ) {
-    return null;
-  }
-  if (zone === 'Z') return utc;
-  const sign = zone.startsWith('-') ? -1 : 1;
-  const digits = zone.slice(1).replace(':', '');
-  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
-  if (offsetMin > 18 * 60) return null;
-  return utc - sign * offsetMin * 60_000;
+  return parseInstant(text);
 }
 
 /** The seed's message: `{"timestamp", "symbol", "price", "volume"}`. Unknown fields are allowed. */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { EXPORT_COLUMNS } from '../../contract/export.js';
 
 /** The export's filter, already parsed: epoch-ms bounds, [fromMs, toMs). */
 export interface ExportFilter {
@@ -11,30 +12,7 @@ export interface ExportFilter {
  * SQLite columns in export order (`ts` becomes `timestamp`). Row arrays from `.raw()` follow
  * this order, so writers index them with the constants below.
  */
-export const SQL_COLUMNS = [
-  'ts',
-  'symbol',
-  'price',
-  'volume',
-  'log_return',
-  'vol_1m',
-  'vol_5m',
-  'ewma_vol',
-  'vwap_5m',
-  'session',
-  'exchange',
-  'sector',
-  'weather_temp_c',
-  'weather_condition',
-  'kafka_partition',
-  'kafka_offset',
-  'vol_1m_ann',
-  'vol_5m_ann',
-  'ewma_vol_ann',
-  'late',
-  'company',
-  'weather_error',
-] as const;
+export const SQL_COLUMNS = EXPORT_COLUMNS.map((c) => (c === 'timestamp' ? 'ts' : c));
 
 /** One row as `.raw()` returns it, in SQL_COLUMNS order. */
 export type RawRow = (string | number | null)[];

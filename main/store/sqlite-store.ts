@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { EnrichedTrade } from '../../contract/trade.js';
+import type { Bar, StoredBar } from '../enrich/bars.js';
+import type { HistoryRow } from '../enrich/symbol-analytics.js';
 import { openDatabase } from './open-database.js';
 
 /** An enriched trade as stored: the contract's record with the timestamp as epoch ms. */
@@ -13,30 +15,6 @@ export interface DeadLetterRow {
   raw: Buffer | null;
   key: string | null;
   receivedAt: number;
-}
-
-export interface BarRow {
-  symbol: string;
-  minute_start: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  trade_count: number;
-  vwap: number | null;
-  parkinson_vol: number | null;
-  open_ts: number;
-  close_ts: number;
-}
-
-export interface HistoryRow {
-  ts: number;
-  price: number;
-  volume: number;
-  log_return: number | null;
-  ewma_vol: number | null;
-  late: boolean;
 }
 
 interface RawHistoryRow extends Omit<HistoryRow, 'late'> {
@@ -243,10 +221,10 @@ export class SqliteStore {
     }));
   }
 
-  bars(symbol: string, fromMinute: number): BarRow[] {
+  bars(symbol: string, fromMinute: number): StoredBar[] {
     return this.db
       .prepare('SELECT * FROM bars WHERE symbol = ? AND minute_start >= ? ORDER BY minute_start')
-      .all(symbol, fromMinute) as BarRow[];
+      .all(symbol, fromMinute) as StoredBar[];
   }
 
   totals(): StoreTotals {
@@ -268,6 +246,6 @@ export interface StoredBatch {
   topic: string;
   trades: EnrichedRow[];
   deadLetters: DeadLetterRow[];
-  bars: BarRow[];
+  bars: Bar[];
   offsets: Map<number, number>;
 }

@@ -26,25 +26,18 @@ export const produceCommand: CliCommand = {
     const connection = connectionFrom(values, ctx.env);
     const { connection: _, ...options } = produceRequestFrom(values, connection);
     await requireBroker(connection);
-    return withPipeline(ctx, connection, async (service, status) => {
-      const { jobId } = service.startProducer(options);
-      const onAbort = () => service.cancelJob(jobId);
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const result = (await service.waitFor(jobId)) as { produced: number; unconfirmed: number };
-        status.stop();
-        if (result.unconfirmed > 0) {
-          ctx.stderr.write(
-            `${result.unconfirmed} messages were not confirmed by the broker before the stop gave up\n`,
-          );
-          return 1;
-        }
-        ctx.stdout.write(`produced ${result.produced} trades to ${options.topic}\n`);
-        return 0;
-      } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-      }
-    });
+    const result = (await runOneJob(ctx, connection, (s) => s.startProducer(options))) as {
+      produced: number;
+      unconfirmed: number;
+    };
+    if (result.unconfirmed > 0) {
+      ctx.stderr.write(
+        `${result.unconfirmed} messages were not confirmed by the broker before the stop gave up\n`,
+      );
+      return 1;
+    }
+    ctx.stdout.write(`produced ${result.produced} trades to ${options.topic}\n`);
+    return 0;
   },
 };
 
@@ -58,19 +51,11 @@ export const enrichCommand: CliCommand = {
     const connection = connectionFrom(values, ctx.env);
     const { connection: _, ...options } = enrichRequestFrom(values, connection, ctx.env);
     await requireBroker(connection);
-    return withPipeline(ctx, connection, async (service, status) => {
-      const { jobId } = service.startEnricher(options);
-      const onAbort = () => service.cancelJob(jobId);
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const result = (await service.waitFor(jobId)) as EnricherResult;
-        status.stop();
-        ctx.stdout.write(summary(result, options.db));
-        return 0;
-      } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-      }
-    });
+    const result = (await runOneJob(ctx, connection, (s) =>
+      s.startEnricher(options),
+    )) as EnricherResult;
+    ctx.stdout.write(summary(result, options.db));
+    return 0;
   },
 };
 
@@ -121,11 +106,11 @@ export const runCommand: CliCommand = {
 };
 
 /** A service for one CLI command, its events on the status line; every job stopped at the end. */
-async function withPipeline(
+async function withPipeline<T>(
   ctx: CliContext,
   connection: KafkaConnection,
-  body: (service: VolatilityService, status: StatusLine) => Promise<number>,
-): Promise<number> {
+  body: (service: VolatilityService, status: StatusLine) => Promise<T>,
+): Promise<T> {
   const service = new VolatilityService({ env: ctx.env, connection });
   const status = new StatusLine(ctx);
   service.events.on('event', (e) => {
@@ -139,6 +124,26 @@ async function withPipeline(
     await service.shutdown();
     status.stop();
   }
+}
+
+/** Runs one pipeline job with live status; Ctrl-C stops it cleanly. Returns its result. */
+function runOneJob(
+  ctx: CliContext,
+  connection: KafkaConnection,
+  start: (service: VolatilityService) => { jobId: string },
+): Promise<unknown> {
+  return withPipeline(ctx, connection, async (service, status) => {
+    const { jobId } = start(service);
+    const onAbort = () => service.cancelJob(jobId);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await service.waitFor(jobId);
+      status.stop();
+      return result;
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  });
 }
 
 function summary(result: EnricherResult, db: string): string {
