@@ -74,6 +74,8 @@ export const EnricherStatsSchema = z.object({
   /** Messages in the topic not yet stored (high watermark − stored offset), when known. */
   lag: z.number().nullable(),
   rowsStored: z.number(),
+  /** Messages the topic's retention deleted before they were stored (cannot be recovered). */
+  lostToRetention: z.number(),
   lastError: z.string().nullable(),
 });
 export type EnricherStats = z.infer<typeof EnricherStatsSchema>;

@@ -73,6 +73,7 @@ class Enricher {
       rate: 0,
       lag: null,
       rowsStored: store.totals().trades,
+      lostToRetention: 0,
       lastError: null,
     };
   }
@@ -208,7 +209,14 @@ class Enricher {
     const offsets = await admin.fetchTopicOffsets(topic);
     for (const partition of partitions) {
       const low = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
-      const next = Math.max(stored.get(partition) ?? low, low);
+      const want = stored.get(partition);
+      if (want !== undefined && want < low) {
+        this.stats.lostToRetention += low - want;
+        this.stats.lastError =
+          `partition ${partition}: ${low - want} messages were deleted by the topic's retention ` +
+          'before they were stored; resuming at the earliest one kept';
+      }
+      const next = Math.max(want ?? low, low);
       consumer.seek({ topic, partition, offset: String(next) });
       this.pendingSeek.delete(partition);
     }

@@ -39,6 +39,7 @@ export class StatusLine {
         `bad ${e.deadLetters}`,
         `late ${e.late}`,
       );
+      if (e.lostToRetention > 0) parts.push(`lost to retention ${e.lostToRetention}`);
       if (e.state !== 'running' && e.state !== 'idle') parts.push(e.state);
     }
     const err = p?.lastError ?? e?.lastError;

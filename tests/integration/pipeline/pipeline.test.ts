@@ -297,4 +297,40 @@ describe('pipeline on a real broker', () => {
     // The analytics resumed from SQLite: values across the restart equal a straight run's.
     assertMatchesReference(rows.filter((r) => r.symbol === 'AAPL'));
   });
+
+  it('messages deleted by retention before they were stored are counted, not silently skipped', async () => {
+    const db = join(dir.path, 'retention.db');
+    const t = topics('ret');
+    const kafka = createKafka(broker.connection);
+    await ensureTopic(kafka, t.sourceTopic, 1);
+    const sim = async (count: number, seed: number) =>
+      runProducer({
+        connection: broker.connection,
+        topic: t.sourceTopic,
+        rate: 'max',
+        count,
+        partitions: 1,
+        simulator: { seed, stepMs: 1000, simulatedStart: SIM_START },
+      });
+    await sim(100, 1);
+    assert.equal((await runEnricher({ request: enrichRequest('ret', db) })).enriched, 100);
+    await sim(100, 2);
+    // What retention does to old segments: records before offset 150 are gone.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.fetchTopicMetadata({ topics: [t.sourceTopic] });
+    await admin.deleteTopicRecords({
+      topic: t.sourceTopic,
+      partitions: [{ partition: 0, offset: '150' }],
+    });
+    await admin.disconnect();
+    let lost = 0;
+    const result = await runEnricher({
+      request: enrichRequest('ret', db),
+      onStats: (s) => (lost = s.lostToRetention),
+    });
+    assert.equal(lost, 50);
+    assert.equal(result.enriched, 50);
+    assert.equal(readRows(db).length, 150);
+  });
 });
