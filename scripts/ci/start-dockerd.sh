@@ -29,6 +29,12 @@ else
   rm -f "$sock" "$pidfile"
   mkdir -p "$data_root" "$run_dir"
   # vfs: works on any backing filesystem (overlay-in-overlay does not); no iptables: loopback only.
+  # Close inherited descriptors: a daemon that kept, say, a caller's flock fd would hold that
+  # lock for as long as it runs.
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null || true
+  done
   setsid dockerd --iptables=false --ip-masq=false --storage-driver=vfs \
     --data-root="$data_root" --exec-root="$run_dir" -H "$host" -p "$pidfile" \
     >>"$log" 2>&1 </dev/null &
