@@ -125,3 +125,65 @@ export async function confirm(
     rl.close();
   }
 }
+
+/** What promptSecret reads from: a terminal that can be put in raw mode (no echo). */
+export type SecretInput = NodeJS.ReadableStream & {
+  isTTY?: boolean;
+  isRaw?: boolean;
+  setRawMode?: (mode: boolean) => unknown;
+};
+
+/** True when `input` is a terminal promptSecret can read from without echo. */
+export function canPromptSecret(input: SecretInput): boolean {
+  return input.isTTY === true && typeof input.setRawMode === 'function';
+}
+
+/**
+ * Asks for a secret on a terminal without echoing it (raw mode: the typed characters are never
+ * written anywhere). Enter ends it; Backspace deletes; Ctrl-C, Ctrl-D on an empty line or
+ * ctx.signal cancel it (rejects). The prompt goes to stderr so stdout stays clean.
+ */
+export function promptSecret(
+  ctx: CliContext,
+  question: string,
+  input: SecretInput = process.stdin,
+): Promise<string> {
+  if (!canPromptSecret(input)) {
+    return Promise.reject(new Error('cannot prompt for a secret: stdin is not a terminal'));
+  }
+  ctx.stderr.write(question);
+  const wasRaw = input.isRaw === true;
+  input.setRawMode?.(true);
+  input.setEncoding('utf8');
+  input.resume();
+  return new Promise<string>((resolve, reject) => {
+    let value = '';
+    const finish = (err: Error | null) => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      ctx.signal.removeEventListener('abort', onAbort);
+      input.setRawMode?.(wasRaw);
+      input.pause();
+      ctx.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: string | Buffer) => {
+      for (const ch of String(chunk)) {
+        if (ch === '\r' || ch === '\n') return finish(null);
+        if (ch === '\u0003') return finish(new Error('cancelled at the password prompt'));
+        if (ch === '\u0004') {
+          if (value === '') return finish(new Error('cancelled at the password prompt'));
+          return finish(null);
+        }
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    const onEnd = () => finish(new Error('stdin closed at the password prompt'));
+    const onAbort = () => finish(new Error('cancelled at the password prompt'));
+    input.on('data', onData);
+    input.on('end', onEnd);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { z } from 'zod';
 import {
   BrokerProviderNameSchema,
+  SaslSettingsSchema,
   type BrokerProgress,
   type BrokerSettings,
   type BrokerStatus,
@@ -9,10 +13,20 @@ import { createBrokerProvider } from '../../broker/registry.js';
 import { loadBrokerSettings, saveBrokerSettings } from '../../broker/settings-store.js';
 import { settingsPath } from '../../paths.js';
 import { intFlag, parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
-import { confirm, parseBrokerList, reportFailure, writeJson } from './admin-support.js';
+import {
+  canPromptSecret,
+  confirm,
+  parseBrokerList,
+  promptSecret,
+  reportFailure,
+  writeJson,
+  type SecretInput,
+} from './admin-support.js';
 
 const USAGE = `volatility-insight broker start|stop|status|logs|reset [--provider docker|jvm|external]
     [--port N] [--data-dir DIR] [--brokers HOST:PORT[,...]] [--lines N] [--save] [--yes] [--json]
+    [--sasl-mechanism plain|scram-sha-256|scram-sha-512 --sasl-username USER]
+    [--sasl-password-file FILE] [--no-sasl] [--tls] [--ca-file FILE] [--tls-insecure] [--no-tls]
 
   start    start the broker (external: check that the cluster answers); progress on stderr
   stop     stop it (external clusters are not stopped by the app)
@@ -22,7 +36,21 @@ const USAGE = `volatility-insight broker start|stop|status|logs|reset [--provide
 
   Settings are read from the settings file; flags override them. --save (or start with an
   explicit --provider) saves the choice. --port and --data-dir apply to jvm (--port also to
-  docker), --brokers to external.`;
+  docker), --brokers and the SASL/TLS flags to external.
+
+  External clusters (--provider external):
+    --sasl-mechanism M --sasl-username U
+                       SASL login (both together). The password is never a flag value: it is
+                       the first line of --sasl-password-file FILE, else $KAFKA_SASL_PASSWORD,
+                       else asked for (without echo) on a terminal
+    --sasl-password-file FILE   alone: a new password for the saved login
+    --no-sasl          drop the saved SASL login
+    --tls              TLS with the system CAs
+    --ca-file FILE     TLS with this PEM CA file (implies --tls)
+    --tls-insecure     TLS without checking the broker certificate (prints a warning)
+    --no-tls           drop the saved TLS settings
+  TLS flags replace the saved TLS settings. The settings file is written with mode 0600, the
+  password included; the password is never printed.`;
 
 const FLAGS = {
   provider: { type: 'string' },
@@ -33,6 +61,14 @@ const FLAGS = {
   save: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   json: { type: 'boolean' },
+  'sasl-mechanism': { type: 'string' },
+  'sasl-username': { type: 'string' },
+  'sasl-password-file': { type: 'string' },
+  tls: { type: 'boolean' },
+  'ca-file': { type: 'string' },
+  'tls-insecure': { type: 'boolean' },
+  'no-sasl': { type: 'boolean' },
+  'no-tls': { type: 'boolean' },
 } as const;
 
 const ACTIONS = ['start', 'stop', 'status', 'logs', 'reset'] as const;
@@ -43,10 +79,47 @@ interface Overrides {
   port?: string | undefined;
   'data-dir'?: string | undefined;
   brokers?: string | undefined;
+  'sasl-mechanism'?: string | undefined;
+  'sasl-username'?: string | undefined;
+  'sasl-password-file'?: string | undefined;
+  tls?: boolean | undefined;
+  'ca-file'?: string | undefined;
+  'tls-insecure'?: boolean | undefined;
+  'no-sasl'?: boolean | undefined;
+  'no-tls'?: boolean | undefined;
 }
 
-/** The saved settings with the command-line flags applied. */
-export function applyOverrides(saved: BrokerSettings, flags: Overrides): BrokerSettings {
+type SaslSettings = z.infer<typeof SaslSettingsSchema>;
+type SaslMechanism = SaslSettings['mechanism'];
+
+/** The SASL login the flags ask for; its password is read by saslPassword(). */
+export interface SaslRequest {
+  mechanism: SaslMechanism;
+  username: string;
+}
+
+const EXTERNAL_ONLY_FLAGS = [
+  'sasl-mechanism',
+  'sasl-username',
+  'sasl-password-file',
+  'tls',
+  'ca-file',
+  'tls-insecure',
+  'no-sasl',
+  'no-tls',
+] as const;
+
+/** The environment variable the SASL password is read from (never a flag value). */
+export const SASL_PASSWORD_ENV = 'KAFKA_SASL_PASSWORD';
+
+/**
+ * The saved settings with the command-line flags applied, and the SASL login whose password
+ * still has to be read (see saslPassword) when the flags ask for one.
+ */
+export function applyOverrides(
+  saved: BrokerSettings,
+  flags: Overrides,
+): { settings: BrokerSettings; sasl: SaslRequest | null } {
   const settings = structuredClone(saved);
   if (flags.provider !== undefined) {
     const parsed = BrokerProviderNameSchema.safeParse(flags.provider);
@@ -72,7 +145,152 @@ export function applyOverrides(saved: BrokerSettings, flags: Overrides): BrokerS
     }
     settings.external = { ...settings.external, brokers: parseBrokerList(flags.brokers) };
   }
-  return settings;
+  const given = EXTERNAL_ONLY_FLAGS.filter((f) => flags[f] !== undefined && flags[f] !== false);
+  if (given.length === 0) return { settings, sasl: null };
+  if (settings.provider !== 'external') {
+    throw new UsageError(
+      `--${given[0]} applies to --provider external (an existing cluster); the ${settings.provider} broker runs without SASL or TLS`,
+    );
+  }
+  const external = settings.external;
+  if (external === undefined) {
+    throw new UsageError(
+      `--${given[0]} needs the cluster: give --brokers HOST:PORT[,...] (no external cluster is saved yet)`,
+    );
+  }
+  const sasl = saslRequest(flags, external.sasl);
+  if (flags['no-sasl']) delete external.sasl;
+  const tlsFlags = given.filter((f) => f === 'tls' || f === 'ca-file' || f === 'tls-insecure');
+  if (flags['no-tls']) {
+    if (tlsFlags.length > 0) throw new UsageError(`--no-tls and --${tlsFlags[0]} contradict`);
+    delete external.tls;
+  }
+  if (tlsFlags.length > 0) {
+    const caFile = flags['ca-file'];
+    if (caFile !== undefined && caFile.trim() === '') {
+      throw new UsageError('--ca-file needs the path of a PEM CA file');
+    }
+    external.tls = {
+      enabled: true,
+      rejectUnauthorized: !flags['tls-insecure'],
+      // Absolute, so the saved setting works from any directory.
+      ...(caFile !== undefined ? { caFile: resolve(caFile) } : {}),
+    };
+  }
+  return { settings, sasl };
+}
+
+function saslRequest(flags: Overrides, saved: SaslSettings | undefined): SaslRequest | null {
+  const mechanism = flags['sasl-mechanism'];
+  const username = flags['sasl-username'];
+  if (flags['no-sasl']) {
+    const other = (['sasl-mechanism', 'sasl-username', 'sasl-password-file'] as const).find(
+      (f) => flags[f] !== undefined,
+    );
+    if (other !== undefined) throw new UsageError(`--no-sasl and --${other} contradict`);
+    return null;
+  }
+  if (mechanism === undefined && username === undefined) {
+    if (flags['sasl-password-file'] === undefined) return null;
+    if (saved === undefined) {
+      throw new UsageError(
+        '--sasl-password-file needs --sasl-mechanism and --sasl-username (no SASL login is saved)',
+      );
+    }
+    return { mechanism: saved.mechanism, username: saved.username };
+  }
+  if (mechanism === undefined || username === undefined) {
+    throw new UsageError(
+      `--sasl-mechanism and --sasl-username go together: give ${mechanism === undefined ? '--sasl-mechanism plain|scram-sha-256|scram-sha-512' : '--sasl-username USER'}`,
+    );
+  }
+  const parsed = SaslSettingsSchema.shape.mechanism.safeParse(mechanism.toLowerCase());
+  if (!parsed.success) {
+    throw new UsageError(
+      `--sasl-mechanism ${mechanism}: use plain, scram-sha-256 or scram-sha-512`,
+    );
+  }
+  if (username.trim() === '') throw new UsageError('--sasl-username must not be empty');
+  return { mechanism: parsed.data, username };
+}
+
+/** The first line of a password file (its trailing newline stripped); UsageError if unusable. */
+export function readPasswordFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory, not a file'
+            : `cannot be read (${(err as Error).message})`;
+    throw new UsageError(`--sasl-password-file ${path} ${what}`);
+  }
+  const newline = text.indexOf('\n');
+  const line = (newline >= 0 ? text.slice(0, newline) : text).replace(/\r$/, '');
+  if (line === '') {
+    throw new UsageError(
+      `--sasl-password-file ${path}: the first line is empty; it must hold the password`,
+    );
+  }
+  return line;
+}
+
+/**
+ * The password for `request`: --sasl-password-file, else $KAFKA_SASL_PASSWORD, else a prompt
+ * without echo when `input` is a terminal; else a UsageError saying how to give it.
+ */
+export async function saslPassword(
+  request: SaslRequest,
+  passwordFile: string | undefined,
+  ctx: CliContext,
+  input: SecretInput = process.stdin,
+): Promise<string> {
+  if (passwordFile !== undefined) return readPasswordFile(passwordFile);
+  const fromEnv = ctx.env[SASL_PASSWORD_ENV];
+  if (fromEnv) return fromEnv;
+  const who = `"${request.username}" (${request.mechanism.toUpperCase()})`;
+  if (!canPromptSecret(input)) {
+    throw new UsageError(
+      `no SASL password for ${who}: set ${SASL_PASSWORD_ENV}, or pass --sasl-password-file FILE (the password is never a flag value), or run on a terminal to be asked`,
+    );
+  }
+  const password = await promptSecret(ctx, `SASL password for ${who}: `, input);
+  if (password === '') throw new UsageError(`no SASL password entered for ${who}`);
+  return password;
+}
+
+/** The settings with the SASL login's password filled in. */
+function withSasl(settings: BrokerSettings, sasl: SaslSettings): BrokerSettings {
+  if (settings.external === undefined) return settings;
+  return { ...settings, external: { ...settings.external, sasl } };
+}
+
+/** One line describing the external cluster's settings, the password masked. */
+export function describeExternal(settings: BrokerSettings): string {
+  const external = settings.external;
+  if (external === undefined) return 'external cluster: not configured';
+  const parts = [external.brokers.join(',')];
+  if (external.sasl) {
+    parts.push(
+      `SASL ${external.sasl.mechanism.toUpperCase()} as "${external.sasl.username}" (password ********)`,
+    );
+  }
+  if (external.tls?.enabled) {
+    parts.push(
+      !external.tls.rejectUnauthorized
+        ? 'TLS without certificate check'
+        : external.tls.caFile
+          ? `TLS with CA ${external.tls.caFile}`
+          : 'TLS with the system CAs',
+    );
+  }
+  return `external cluster: ${parts.join(', ')}`;
 }
 
 function statusText(status: BrokerStatus): string {
@@ -104,7 +322,7 @@ export const brokerCommand: CliCommand = {
     const { values } = parseFlags(rest, FLAGS, false);
     const lines = intFlag(values.lines, 'lines', 1) ?? 100;
     try {
-      return await runAction(action, values, lines, ctx);
+      return await runAction(action, values, lines, ctx, process.stdin);
     } catch (err) {
       return reportFailure(ctx, `broker ${action}`, err);
     }
@@ -120,12 +338,25 @@ async function runAction(
   },
   lines: number,
   ctx: CliContext,
+  input: SecretInput,
 ): Promise<number> {
   const file = settingsPath(ctx.env);
-  const settings = applyOverrides(loadBrokerSettings(file), values);
+  const applied = applyOverrides(loadBrokerSettings(file), values);
+  let settings = applied.settings;
+  if (applied.sasl) {
+    const password = await saslPassword(applied.sasl, values['sasl-password-file'], ctx, input);
+    settings = withSasl(settings, { ...applied.sasl, password });
+  }
+  const tls = settings.provider === 'external' ? settings.external?.tls : undefined;
+  if (tls?.enabled && !tls.rejectUnauthorized) {
+    ctx.stderr.write(
+      'warning: TLS certificate checking is off (--tls-insecure): anyone on the network path can pose as the cluster and read what is sent, the SASL password included; use --ca-file CA.pem instead\n',
+    );
+  }
   if (values.save || (action === 'start' && values.provider !== undefined)) {
     saveBrokerSettings(settings, file);
     ctx.stderr.write(`saved broker settings (${settings.provider}) to ${file}\n`);
+    if (settings.provider === 'external') ctx.stderr.write(`  ${describeExternal(settings)}\n`);
   }
   const provider = createBrokerProvider(settings, ctx.env);
   const onProgress = (p: BrokerProgress) =>
