@@ -35,7 +35,7 @@ const USAGE = `volatility-insight broker start|stop|status|logs|reset [--provide
   reset    stop the broker and delete its data (needs --yes, or y on a terminal)
 
   Settings are read from the settings file; flags override them. --save (or start with an
-  explicit --provider) saves the choice. --port and --data-dir apply to jvm (--port also to
+  explicit --provider) saves the choice once the broker answers. --port and --data-dir apply to jvm (--port also to
   docker), --brokers and the SASL/TLS flags to external.
 
   External clusters (--provider external):
@@ -353,11 +353,16 @@ async function runAction(
       'warning: TLS certificate checking is off (--tls-insecure): anyone on the network path can pose as the cluster and read what is sent, the SASL password included; use --ca-file CA.pem instead\n',
     );
   }
-  if (values.save || (action === 'start' && values.provider !== undefined)) {
+  const wantsSave = values.save || (action === 'start' && values.provider !== undefined);
+  const persist = () => {
+    if (!wantsSave) return;
     saveBrokerSettings(settings, file);
     ctx.stderr.write(`saved broker settings (${settings.provider}) to ${file}\n`);
     if (settings.provider === 'external') ctx.stderr.write(`  ${describeExternal(settings)}\n`);
-  }
+  };
+  // start/status check the settings first: a broker that does not start, or wrong credentials,
+  // must not become the saved choice.
+  if (action !== 'start' && action !== 'status') persist();
   const provider = createBrokerProvider(settings, ctx.env);
   const onProgress = (p: BrokerProgress) =>
     ctx.stderr.write(`[${(p.elapsedMs / 1000).toFixed(1)}s] ${p.step}\n`);
@@ -367,12 +372,14 @@ async function runAction(
   switch (action) {
     case 'start':
       output(await provider.start({ onProgress, signal: ctx.signal }));
+      persist();
       return 0;
     case 'stop':
       output(await provider.stop({ onProgress, signal: ctx.signal }));
       return 0;
     case 'status': {
       const status = await provider.status({ signal: ctx.signal });
+      if (status.state === 'running') persist();
       output(status);
       return status.state === 'running' ? 0 : status.state === 'stopped' ? 3 : 1;
     }

@@ -281,11 +281,13 @@ describe('broker command', () => {
         '--data-dir',
         dir.path,
       ]);
-      // An explicit --provider with start saves the choice even when the start then fails.
-      assert.match(r.stderr, /^saved broker settings \(jvm\)/);
-      const lastLine = r.stderr.trimEnd().split('\n').at(-1) ?? '';
+      // A start that fails saves nothing: a broken choice must not become the default.
+      assert.doesNotMatch(r.stderr, /saved broker settings/);
       assert.equal(r.code, 1);
-      assert.match(lastLine, /^volatility-insight broker start: port \d+ .* already in use/);
+      assert.match(
+        r.stderr,
+        /^volatility-insight broker start: port \d+ .* already in use[^\n]*\n$/,
+      );
     } finally {
       dir.cleanup();
     }
