@@ -1,17 +1,22 @@
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 
-/** True when something accepts TCP connections on host:port (bounded by timeoutMs). */
-export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+/** Whether nothing listens on host:port (we can bind it ourselves for a moment). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => {
+      server.close(() => resolve(true));
+    });
   });
+}
+
+/** `n` distinct ports that were free a moment ago (one at a time may repeat a port). */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */

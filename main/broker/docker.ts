@@ -12,8 +12,8 @@ import {
   type ContainerInfo,
 } from './docker-container.js';
 import { classifyDockerFailure, dockerFailureError, portInUseError } from './docker-errors.js';
-import { probeLocalBroker, type ClusterNode } from './kafka-probe.js';
-import { isPortFree } from './port-check.js';
+import { probeCluster, type ClusterInfo } from '../kafka/probe.js';
+import { isPortFree } from '../net-util.js';
 import { BrokerError, type BrokerProvider, type ProviderCallOptions } from './provider.js';
 
 export type DockerBrokerSettings = z.input<typeof DockerBrokerSettingsSchema>;
@@ -199,7 +199,7 @@ export class DockerBrokerProvider implements BrokerProvider {
     return { ...base, state: 'unhealthy', detail: `Kafka on 127.0.0.1:${port} does not answer` };
   }
 
-  private runningStatus(clusterBrokers: ClusterNode[]): BrokerStatus {
+  private runningStatus(clusterBrokers: ClusterInfo['brokers']): BrokerStatus {
     return {
       provider: this.name,
       state: 'running',
@@ -213,9 +213,9 @@ export class DockerBrokerProvider implements BrokerProvider {
     return { provider: this.name, state: 'stopped', brokers: this.connection().brokers, detail };
   }
 
-  private async tryProbe(): Promise<ClusterNode[] | undefined> {
+  private async tryProbe(): Promise<ClusterInfo['brokers'] | undefined> {
     try {
-      return await probeLocalBroker(this.connection().brokers, PROBE_TIMEOUT_MS);
+      return (await probeCluster(this.connection(), PROBE_TIMEOUT_MS)).brokers;
     } catch {
       return undefined;
     }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { BrokerStatus } from '../../contract/broker.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { probeCluster } from '../kafka/probe.js';
-import { isPortOpen, sleep } from '../net-util.js';
+import { isPortFree, sleep } from '../net-util.js';
 import { APP_ROOT, appDataDir } from '../paths.js';
 import { BrokerError, type BrokerProvider, type ProviderCallOptions } from './provider.js';
 import { isProcessAlive, run, tailFile } from './process-util.js';
@@ -125,7 +125,7 @@ export class JvmBrokerProvider implements BrokerProvider {
       return this.waitReady(started, timeoutMs, options.signal);
     }
     for (const port of [this.port, this.controllerPort]) {
-      if (await isPortOpen('127.0.0.1', port)) {
+      if (!(await isPortFree(port))) {
         throw new BrokerError(
           'port-in-use',
           `port ${port} on 127.0.0.1 is already in use by another process: stop it, or start the broker on another port (--port N)`,

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { findExecutable, runCommand } from '../../main/broker/docker-cli.js';
 
@@ -52,19 +51,6 @@ export async function ensureLocalKafkaImage(env: NodeJS.ProcessEnv): Promise<str
     throw new Error(`Building ${LOCAL_KAFKA_IMAGE} failed:\n${build.stderr.slice(-4000)}`);
   }
   return LOCAL_KAFKA_IMAGE;
-}
-
-/** A port nothing listens on right now (the kernel picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
 }
 
 /** A compose project name no other test run uses. */

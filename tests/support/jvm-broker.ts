@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JvmBrokerProvider, type JvmBrokerOptions } from '../../main/broker/jvm.js';
 import type { KafkaConnection } from '../../main/kafka/connection.js';
-import { freePort } from '../../main/net-util.js';
+import { freePorts } from '../../main/net-util.js';
 
 export interface TestBroker {
   provider: JvmBrokerProvider;
@@ -19,9 +19,10 @@ export async function startTestBroker(
   options: Partial<JvmBrokerOptions> = {},
 ): Promise<TestBroker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vi-test-broker-'));
+  const [port, controllerPort] = await freePorts(2);
   const provider = new JvmBrokerProvider({
-    port: await freePort(),
-    controllerPort: await freePort(),
+    port,
+    controllerPort,
     dataDir,
     heap: '512m',
     ...options,

@@ -16,9 +16,9 @@ import {
   dockerTestEnv,
   ensureDockerEngine,
   ensureLocalKafkaImage,
-  freePort,
   uniqueProjectName,
 } from '../../support/docker.js';
+import { freePort } from '../../../main/net-util.js';
 
 const env = dockerTestEnv();
 let image = '';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { JvmBrokerProvider } from '../../../main/broker/jvm.js';
-import { freePort } from '../../../main/net-util.js';
+import { freePorts } from '../../../main/net-util.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -22,13 +22,6 @@ export interface SecureBroker {
   caFile: string;
   dir: string;
   stop(): Promise<void>;
-}
-
-/** Distinct free ports (freePort alone may hand out the same port twice). */
-export async function distinctFreePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
 }
 
 /** A self-signed CA and a broker PKCS12 keystore signed by it, made with openssl. */
@@ -67,7 +60,7 @@ async function makeCertificates(dir: string, password: string) {
 
 export async function startSecureBroker(): Promise<SecureBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'vi-secure-broker-'));
-  const [plainPort, controllerPort, saslPort, tlsPort] = (await distinctFreePorts(4)) as [
+  const [plainPort, controllerPort, saslPort, tlsPort] = (await freePorts(4)) as [
     number,
     number,
     number,
