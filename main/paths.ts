@@ -1,9 +1,20 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository / installed package root (where docker-compose.yml and scripts/ live). */
-export const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The installed package root (where package.json, docker-compose.yml and scripts/ live): the
+ * nearest folder above this module with a package.json, from the sources and from dist/ alike.
+ */
+export const APP_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 /** Where the app keeps its data: VI_HOME, else XDG_DATA_HOME/volatility-insight, else ~/.local/share/... */
 export function appDataDir(env = process.env): string {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import type { BrokerStatus, DockerBrokerSettingsSchema } from '../../contract/broker.js';
 import type { KafkaConnection } from '../kafka/connection.js';
@@ -13,14 +12,15 @@ import {
 } from './docker-container.js';
 import { classifyDockerFailure, dockerFailureError, portInUseError } from './docker-errors.js';
 import { probeCluster, type ClusterInfo } from '../kafka/probe.js';
-import { isPortFree } from '../net-util.js';
+import { isPortFree, sleep } from '../net-util.js';
+import { APP_ROOT } from '../paths.js';
 import { BrokerError, type BrokerProvider, type ProviderCallOptions } from './provider.js';
 
 export type DockerBrokerSettings = z.input<typeof DockerBrokerSettingsSchema>;
 
 /** Must match the default in docker-compose.yml. */
 export const DEFAULT_KAFKA_IMAGE = 'apache/kafka:4.1.2';
-export const DEFAULT_COMPOSE_FILE = findRepoComposeFile();
+export const DEFAULT_COMPOSE_FILE = join(APP_ROOT, 'docker-compose.yml');
 const DEFAULT_START_TIMEOUT_MS = 120_000;
 const DEFAULT_STOP_TIMEOUT_MS = 90_000;
 /** A first `up` may pull the image; that gets its own, longer bound. */
@@ -272,27 +272,4 @@ export class DockerBrokerProvider implements BrokerProvider {
     return (step) =>
       options.onProgress?.({ provider: this.name, step, elapsedMs: Date.now() - started });
   }
-}
-
-/** The repo's docker-compose.yml, from main/broker (tsx) or dist/main/broker (built). */
-function findRepoComposeFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', '..'), join(here, '..', '..', '..')].map((dir) =>
-    join(dir, 'docker-compose.yml'),
-  );
-  return candidates.find((file) => existsSync(file)) ?? (candidates[0] as string);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -24,7 +24,7 @@ export function usage(): string {
     'commands:',
     ...lines,
     '',
-    'Kafka commands take --brokers HOST:PORT[,...] (default: $KAFKA_BROKERS, then 127.0.0.1:9092).',
+    'Kafka commands take --brokers HOST:PORT[,...] (default: $KAFKA_BROKERS, then the saved broker: 127.0.0.1:9092 unless `broker start --save` chose another).',
     'Run `volatility-insight <command> --help` for its flags.',
   ].join('\n');
 }
