@@ -1,4 +1,11 @@
-// `npm run bench`: runs every benchmark in turn. Add new ones below.
+// `npm run bench [-- export|pipeline]`: runs the named benchmarks, or all of them in turn.
 import { runExportBenchmark } from './export.js';
+import { runPipelineBenchmark } from './pipeline.js';
 
-await runExportBenchmark();
+const all = { pipeline: runPipelineBenchmark, export: runExportBenchmark };
+const names = process.argv.slice(2);
+for (const name of names.length > 0 ? names : Object.keys(all)) {
+  const bench = all[name as keyof typeof all];
+  if (!bench) throw new Error(`unknown benchmark "${name}": use ${Object.keys(all).join(' or ')}`);
+  await bench();
+}
