@@ -45,7 +45,7 @@ export const enrichCommand: CliCommand = {
   name: 'enrich',
   summary: 'run the enrichment consumer: stock_prices → stock_prices_enriched + SQLite',
   usage:
-    'enrich [--db FILE] [--until-idle MS] [--group ID] [--grace-ms MS] [--weather-key KEY] [--weather-url URL] [--topic T] [--brokers H:P,...]',
+    'enrich [--db FILE] [--until-idle MS] [--group ID] [--grace-ms MS] [--weather-key KEY] [--weather-url URL] [--topic T] [--enriched-topic T] [--dlq-topic T] [--brokers H:P,...]',
   async run(argv, ctx) {
     const { values } = parseFlags(argv, { ...CONNECTION_FLAGS, ...ENRICH_FLAGS });
     const connection = connectionFrom(values, ctx.env);

@@ -29,6 +29,8 @@ export const ENRICH_FLAGS = {
   'weather-key': { type: 'string' },
   'weather-url': { type: 'string' },
   topic: { type: 'string' },
+  'enriched-topic': { type: 'string' },
+  'dlq-topic': { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -79,6 +81,8 @@ export function enrichRequestFrom(
     connection,
     db: str(values, 'db') ?? defaultDbPath(env),
     sourceTopic: str(values, 'topic') ?? TOPICS.trades,
+    enrichedTopic: str(values, 'enriched-topic') ?? TOPICS.enriched,
+    deadLetterTopic: str(values, 'dlq-topic') ?? TOPICS.deadLetters,
     groupId: str(values, 'group'),
     untilIdleMs: intFlag(str(values, 'until-idle'), 'until-idle', 1),
     gracePeriodMs: intFlag(str(values, 'grace-ms'), 'grace-ms', 0),

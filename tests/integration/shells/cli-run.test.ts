@@ -89,9 +89,23 @@ it('`produce --count` then `enrich --until-idle` (batch use), then `export`', as
   ]);
   assert.equal(await produce.exited, 0, produce.output());
   assert.match(produce.output(), /produced 250 trades/);
-  const enrich = cli(['enrich', '--topic', topic, '--db', db, '--until-idle', '1000']);
+  const enrich = cli([
+    'enrich',
+    '--topic',
+    topic,
+    '--enriched-topic',
+    `${topic}_enriched`,
+    '--dlq-topic',
+    `${topic}_dlq`,
+    '--db',
+    db,
+    '--until-idle',
+    '1000',
+  ]);
   assert.equal(await enrich.exited, 0, enrich.output());
   assert.match(enrich.output(), /enriched 250 trades, 0 dead letters; 250 rows in/);
+  assert.equal(await topicCount(`${topic}_enriched`), 250);
+  assert.equal(await topicCount(`${topic}_dlq`), 0);
   const out = join(dir.path, 'batch.csv');
   const exp = cli(['export', '--format', 'csv', '--out', out, '--db', db]);
   assert.equal(await exp.exited, 0, exp.output());
