@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { INSERT_TRADE_SQL } from '../main/store/sqlite-store.js';
 
 /** Deterministic PRNG (mulberry32), so every benchmark run exports the same rows. */
 function rng(seed: number): () => number {
@@ -41,10 +42,8 @@ const SYMBOLS = [
 const CONDITIONS = ['Clear', 'Clouds', 'Rain', 'Drizzle', 'Mist', 'Thunderstorm'];
 const ANNUALISE = Math.sqrt(252 * 6.5 * 60 * 60); // per-second vol to annual, as the enricher does
 
-export const INSERT_ENRICHED_SQL = `INSERT INTO enriched_trades (ts, symbol, price, volume, log_return,
-  vol_1m, vol_5m, vol_1m_ann, vol_5m_ann, ewma_vol, ewma_vol_ann, vwap_5m, late, session, exchange,
-  company, sector, weather_temp_c, weather_condition, weather_error, kafka_partition, kafka_offset)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** Rows go in through the consumer's own insert statement. */
+export const INSERT_ENRICHED_SQL = INSERT_TRADE_SQL;
 
 /**
  * Inserts `count` realistic enriched trades: six symbols, random-walk prices, volatilities with

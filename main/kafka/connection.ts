@@ -1,3 +1,4 @@
+import { describeReadError } from '../file-errors.js';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { z } from 'zod';
@@ -28,15 +29,7 @@ export function readCaFile(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const what =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES'
-          ? 'is not readable (permission denied)'
-          : code === 'EISDIR'
-            ? 'is a directory, not a file'
-            : `cannot be read (${(err as Error).message})`;
+    const what = describeReadError(err);
     throw new CaFileError(path, `the TLS CA file ${path} ${what}: give the path of a PEM CA file`);
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {

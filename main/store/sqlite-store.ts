@@ -27,7 +27,8 @@ export interface StoreTotals {
   bars: number;
 }
 
-const TRADE_COLUMNS = [
+/** enriched_trades columns in insert order (all but the row id). */
+export const TRADE_COLUMNS = [
   'ts',
   'symbol',
   'price',
@@ -51,6 +52,9 @@ const TRADE_COLUMNS = [
   'kafka_partition',
   'kafka_offset',
 ] as const;
+
+export const INSERT_TRADE_SQL = `INSERT INTO enriched_trades (${TRADE_COLUMNS.join(', ')})
+  VALUES (${TRADE_COLUMNS.map(() => '?').join(', ')})`;
 
 const BAR_COLUMNS = [
   'symbol',
@@ -82,10 +86,7 @@ export class SqliteStore {
 
   constructor(file: string) {
     this.db = openDatabase(file);
-    this.insertTrade = this.db.prepare(
-      `INSERT INTO enriched_trades (${TRADE_COLUMNS.join(', ')})
-       VALUES (${TRADE_COLUMNS.map(() => '?').join(', ')})`,
-    );
+    this.insertTrade = this.db.prepare(INSERT_TRADE_SQL);
     this.insertDeadLetter = this.db.prepare(
       `INSERT INTO dead_letters (source_partition, source_offset, reason, raw, message_key, received_at)
        VALUES (?, ?, ?, ?, ?, ?)`,

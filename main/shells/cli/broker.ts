@@ -1,3 +1,4 @@
+import { describeReadError } from '../../file-errors.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
@@ -220,15 +221,7 @@ export function readPasswordFile(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const what =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES'
-          ? 'is not readable (permission denied)'
-          : code === 'EISDIR'
-            ? 'is a directory, not a file'
-            : `cannot be read (${(err as Error).message})`;
+    const what = describeReadError(err);
     throw new UsageError(`--sasl-password-file ${path} ${what}`);
   }
   const newline = text.indexOf('\n');

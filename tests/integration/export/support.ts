@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INSERT_ENRICHED_SQL } from '../../../bench/sample-data.js';
 import { openDatabase } from '../../../main/store/open-database.js';
+import { TRADE_COLUMNS } from '../../../main/store/sqlite-store.js';
 
 export const PIP_LINE = 'python3 -m pip install pyarrow pandas';
 
@@ -33,30 +34,7 @@ export interface TradeRow {
   kafka_offset: number;
 }
 
-const INSERT_ORDER: (keyof TradeRow)[] = [
-  'ts',
-  'symbol',
-  'price',
-  'volume',
-  'log_return',
-  'vol_1m',
-  'vol_5m',
-  'vol_1m_ann',
-  'vol_5m_ann',
-  'ewma_vol',
-  'ewma_vol_ann',
-  'vwap_5m',
-  'late',
-  'session',
-  'exchange',
-  'company',
-  'sector',
-  'weather_temp_c',
-  'weather_condition',
-  'weather_error',
-  'kafka_partition',
-  'kafka_offset',
-];
+const INSERT_ORDER: readonly (keyof TradeRow)[] = TRADE_COLUMNS;
 
 export function baseRow(over: Partial<TradeRow>): TradeRow {
   return {

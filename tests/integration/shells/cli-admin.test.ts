@@ -1,7 +1,7 @@
+import { runCli, type CliResult } from '../../support/cli.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { ConsumerGroupInfoSchema, TopicInfoSchema } from '../../../contract/admin.js';
@@ -11,7 +11,7 @@ import { createKafka } from '../../../main/kafka/connection.js';
 import { freePort } from '../../../main/net-util.js';
 import { failureText } from '../../../main/shells/cli/admin-support.js';
 import { brokerCommand } from '../../../main/shells/cli/broker.js';
-import type { CliCommand, CliContext } from '../../../main/shells/cli/command.js';
+import type { CliCommand } from '../../../main/shells/cli/command.js';
 import { UsageError } from '../../../main/shells/cli/command.js';
 import { groupsCommand } from '../../../main/shells/cli/groups.js';
 import { topicsCommand } from '../../../main/shells/cli/topics.js';
@@ -29,37 +29,12 @@ after(async () => {
   home?.cleanup();
 });
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a command with captured output; VI_HOME keeps its settings file in a temp dir. */
-async function run(
-  command: CliCommand,
-  argv: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<RunResult> {
-  const capture = () => {
-    const stream = new PassThrough();
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-  };
-  const out = capture();
-  const err = capture();
-  const ctx: CliContext = {
-    stdout: out.stream,
-    stderr: err.stream,
-    env: { VI_HOME: home.path, ...env },
-    signal: new AbortController().signal,
-  };
-  const code = await command.run(argv, ctx);
-  return { code, stdout: out.text(), stderr: err.text() };
+function run(command: CliCommand, argv: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli(command, argv, { VI_HOME: home.path, ...env });
 }
 
-function assertOneLineFailure(result: RunResult, prefix: string, pattern: RegExp) {
+function assertOneLineFailure(result: CliResult, prefix: string, pattern: RegExp) {
   assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
   assert.equal(result.stdout, '');
   const lines = result.stderr.trimEnd().split('\n');

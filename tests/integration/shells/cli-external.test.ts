@@ -1,13 +1,13 @@
+import { runCli, type CliResult } from '../../support/cli.js';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { TopicInfoSchema } from '../../../contract/admin.js';
 import { BrokerSettingsSchema, BrokerStatusSchema } from '../../../contract/broker.js';
 import { brokerCommand } from '../../../main/shells/cli/broker.js';
-import type { CliCommand, CliContext } from '../../../main/shells/cli/command.js';
+import type { CliCommand } from '../../../main/shells/cli/command.js';
 import { topicsCommand } from '../../../main/shells/cli/topics.js';
 import { tempDir } from '../../support/jvm-broker.js';
 import { PASSWORD, startSecureBroker, USER, type SecureBroker } from '../broker/secure-broker.js';
@@ -28,34 +28,9 @@ after(async () => {
   home?.cleanup();
 });
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a command with captured output; VI_HOME keeps its settings file in a temp dir. */
-async function run(
-  command: CliCommand,
-  argv: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<RunResult> {
-  const capture = () => {
-    const stream = new PassThrough();
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-  };
-  const out = capture();
-  const err = capture();
-  const ctx: CliContext = {
-    stdout: out.stream,
-    stderr: err.stream,
-    env: { VI_HOME: home.path, ...env },
-    signal: new AbortController().signal,
-  };
-  const code = await command.run(argv, ctx);
-  const result = { code, stdout: out.text(), stderr: err.text() };
+async function run(command: CliCommand, argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = await runCli(command, argv, { VI_HOME: home.path, ...env });
   printed.push(result.stdout, result.stderr);
   return result;
 }
@@ -68,7 +43,7 @@ const savedSettings = () =>
 const sasl = () => `127.0.0.1:${broker.saslPort}`;
 const tls = () => `127.0.0.1:${broker.tlsPort}`;
 
-function assertOneLineFailure(result: RunResult, prefix: string, pattern: RegExp) {
+function assertOneLineFailure(result: CliResult, prefix: string, pattern: RegExp) {
   assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
   assert.equal(result.stdout, '');
   const lines = result.stderr.trimEnd().split('\n');

@@ -1,3 +1,4 @@
+import { runCli } from '../../support/cli.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -236,19 +237,8 @@ describe('the SASL password', () => {
 
 describe('broker command: SASL/TLS usage errors exit 2', () => {
   async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await main(['broker', ...argv], {
-      stdout,
-      stderr,
-      env: { VI_HOME: join(dir, 'home'), ...env },
-      signal: new AbortController().signal,
-    });
-    return { code, out, err };
+    const r = await runCli(main, ['broker', ...argv], { VI_HOME: join(dir, 'home'), ...env });
+    return { code: r.code, out: r.stdout, err: r.stderr };
   }
 
   it('names the flag and what to do', async () => {

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { main } from '../../../main/shells/cli.js';
+import { runCli } from '../../support/cli.js';
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(argv, { stdout, stderr, env, signal: new AbortController().signal });
-  return { code, out, err };
+  const r = await runCli(main, argv, env);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('CLI', () => {
