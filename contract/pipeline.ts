@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TOPICS } from './trade.js';
+import { TOPICS, parseTradeTimestamp } from './trade.js';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected HOST:PORT');
 
@@ -31,7 +31,10 @@ export const ProduceRequestSchema = z.object({
   seed: z.number().int().optional(),
   jumps: z.boolean().default(false),
   /** ISO start of a simulated clock: timestamps then advance by 1000/rate ms per trade. */
-  simulatedStart: z.string().optional(),
+  simulatedStart: z
+    .string()
+    .refine((t) => parseTradeTimestamp(t) !== null, 'must be an ISO-8601 date-time')
+    .optional(),
 });
 export type ProduceRequest = z.infer<typeof ProduceRequestSchema>;
 
@@ -71,7 +74,7 @@ export const EnricherStatsSchema = z.object({
   deadLetters: z.number(),
   late: z.number(),
   rate: z.number(),
-  /** Messages in the topic not yet stored (high watermark − stored offset), when known. */
+  /** Messages of this consumer's partitions not yet stored (high watermark − stored offset). */
   lag: z.number().nullable(),
   rowsStored: z.number(),
   /** Messages the topic's retention deleted before they were stored (cannot be recovered). */

@@ -21,8 +21,13 @@ export const TradeMessageSchema = z.object({
     .trim()
     .min(1, 'symbol is empty')
     .max(32, 'symbol is longer than 32 characters'),
-  price: z.number().finite().positive('price must be > 0'),
-  volume: z.number().int('volume must be a whole number').min(0, 'volume must be >= 0'),
+  // Bounds keep every sum in the analytics finite (Σ p·v over a window of millions of trades).
+  price: z.number().finite().positive('price must be > 0').max(1e9, 'price must be <= 1e9'),
+  volume: z
+    .number()
+    .int('volume must be a whole number')
+    .min(0, 'volume must be >= 0')
+    .max(1e12, 'volume must be <= 1e12'),
 });
 export type TradeMessage = z.infer<typeof TradeMessageSchema>;
 

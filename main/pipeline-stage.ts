@@ -26,6 +26,9 @@ function createWorker(): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
+/** How long a worker may linger after reporting its outcome before it is terminated. */
+const EXIT_GRACE_MS = 5000;
+
 export interface StageHandle<Result> {
   /** Asks the stage to stop cleanly (producer: flush; enricher: store the batch in progress). */
   stop(): void;
@@ -46,9 +49,18 @@ export function startStage<K extends StageKind>(
   onStats: (stats: StatsOf<K>) => void,
 ): StageHandle<ResultOf<K>> {
   const worker = createWorker();
-  let result: ResultOf<K> | undefined;
   let failure: string | undefined;
+  let settled = false;
   const done = new Promise<ResultOf<K>>((resolve, reject) => {
+    // The stage's outcome arrives as a message; a worker that then fails to exit (a client
+    // handle left open) is terminated, so a job always ends.
+    const settle = (outcome: { result: ResultOf<K> } | { error: string }) => {
+      if (settled) return;
+      settled = true;
+      if ('result' in outcome) resolve(outcome.result);
+      else reject(new Error(outcome.error));
+      setTimeout(() => void worker.terminate(), EXIT_GRACE_MS).unref();
+    };
     worker.on('message', (raw: unknown) => {
       const parsed = WorkerEventSchema.safeParse(raw);
       if (!parsed.success) {
@@ -63,10 +75,10 @@ export function startStage<K extends StageKind>(
           break;
         case 'producer-done':
         case 'enricher-done':
-          result = event.result as ResultOf<K>;
+          settle({ result: event.result as ResultOf<K> });
           break;
         case 'error':
-          failure = event.message;
+          settle({ error: event.message });
           break;
       }
     });
@@ -74,8 +86,7 @@ export function startStage<K extends StageKind>(
       failure = err.message;
     });
     worker.on('exit', (code) => {
-      if (result !== undefined) resolve(result);
-      else reject(new Error(failure ?? `${kind} worker exited with code ${code}`));
+      settle({ error: failure ?? `${kind} worker exited with code ${code}` });
     });
   });
   worker.postMessage({ type: kind, request } as WorkerCommand);

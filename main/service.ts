@@ -155,11 +155,11 @@ export class VolatilityService {
     if (this.producer) throw new Error('the producer is already running: stop it first');
     const request = { ...ProduceOptionsSchema.parse(options), connection: this.connection() };
     const id = randomUUID();
-    this.producer = { id, stats: null };
     const stage = startStage('produce', request, (stats) => {
       if (this.producer?.id === id) this.producer.stats = stats;
       this.emit({ event: 'producer-stats', stats });
     });
+    this.producer = { id, stats: null };
     this.track(id, 'producer', stage, () => (this.producer = null));
     return { jobId: id };
   }
@@ -173,11 +173,11 @@ export class VolatilityService {
       connection: this.connection(),
     };
     const id = randomUUID();
-    this.enricher = { id, stats: null };
     const stage = startStage('enrich', request, (stats) => {
       if (this.enricher?.id === id) this.enricher.stats = stats;
       this.emit({ event: 'enricher-stats', stats });
     });
+    this.enricher = { id, stats: null };
     this.track(id, 'enricher', stage, () => (this.enricher = null));
     return { jobId: id };
   }
@@ -205,28 +205,39 @@ export class VolatilityService {
     return id;
   }
 
-  /** Cancels (or, for pipeline stages, stops cleanly) a running job. */
+  /**
+   * Cancels (or, for pipeline stages, stops cleanly) a running job. A job that has already
+   * ended is not an error: `cancelled: false` says there was nothing left to stop.
+   */
   cancelJob(jobId: string): { cancelled: boolean } {
     const job = this.jobs.get(jobId);
-    if (!job) throw new Error(`no running job ${jobId}`);
+    if (!job) return { cancelled: false };
     job.cancel();
     return { cancelled: true };
   }
 
   /** Settles with the job's result, or rejects with its error. */
-  async waitFor(jobId: string): Promise<unknown> {
+  waitFor(jobId: string): Promise<unknown> {
     const job = this.jobs.get(jobId);
-    if (!job) throw new Error(`no running job ${jobId}`);
+    if (!job) return Promise.reject(new Error(`no running job ${jobId}`));
     return job.done;
   }
 
-  /** Stops every running job cleanly; for a shell that is quitting. */
-  async shutdown(): Promise<void> {
-    const producer = this.producer ? this.jobs.get(this.producer.id) : undefined;
-    producer?.cancel();
-    await producer?.done.catch(() => undefined);
-    for (const job of this.jobs.values()) job.cancel();
-    await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
+  /**
+   * Stops every running job cleanly — the producer first, so the consumer can still store what
+   * it flushed — for a shell that is quitting. Bounded: it never waits longer than timeoutMs.
+   */
+  async shutdown(timeoutMs = 30_000): Promise<void> {
+    const all = async () => {
+      const producer = this.producer ? this.jobs.get(this.producer.id) : undefined;
+      producer?.cancel();
+      await producer?.done.catch(() => undefined);
+      for (const job of this.jobs.values()) job.cancel();
+      await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   private stopStage(kind: 'producer' | 'enricher'): { stopping: boolean } {

@@ -16,7 +16,7 @@ import { probeCluster } from '../kafka/probe.js';
 import { isPortFree, sleep } from '../net-util.js';
 import { APP_ROOT, appDataDir } from '../paths.js';
 import { BrokerError, type BrokerProvider, type ProviderCallOptions } from './provider.js';
-import { isProcessAlive, run, tailFile } from './process-util.js';
+import { isProcessAlive, processCommandLine, run, tailFile } from './process-util.js';
 
 export const KAFKA_VERSION = readPinnedKafkaVersion();
 
@@ -80,13 +80,24 @@ export class JvmBrokerProvider implements BrokerProvider {
     return join(this.dataDir, 'server.properties');
   }
 
+  /**
+   * The running broker's pid, or null. A pid file can outlive its broker (a reboot, a crash) and
+   * its number can be reused by another process: only a live Kafka process with this data dir's
+   * server.properties counts, and a stale file is removed.
+   */
   private readPid(): number | null {
+    let pid: number;
     try {
-      const pid = Number(readFileSync(this.pidFile, 'utf8').trim());
-      return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : null;
+      pid = Number(readFileSync(this.pidFile, 'utf8').trim());
     } catch {
       return null;
     }
+    const commandLine =
+      Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? processCommandLine(pid) : null;
+    if (commandLine?.includes('kafka.Kafka') && commandLine.includes(this.propertiesFile))
+      return pid;
+    rmSync(this.pidFile, { force: true });
+    return null;
   }
 
   async status(): Promise<BrokerStatus> {
@@ -162,7 +173,14 @@ export class JvmBrokerProvider implements BrokerProvider {
           elapsedMs: Date.now() - started,
         });
         process.kill(pid, 'SIGKILL');
-        while (isProcessAlive(pid)) await sleep(50);
+        const killDeadline = Date.now() + 10_000;
+        while (isProcessAlive(pid) && Date.now() < killDeadline) await sleep(50);
+        if (isProcessAlive(pid)) {
+          throw new BrokerError(
+            'failed',
+            `the Kafka broker (pid ${pid}) did not exit even after SIGKILL`,
+          );
+        }
       }
     }
     rmSync(this.pidFile, { force: true });

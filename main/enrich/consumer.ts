@@ -54,6 +54,15 @@ class Enricher {
   private joined = false;
   /** Partitions assigned by a rebalance whose seek to SQLite's offset is not issued yet. */
   private readonly pendingSeek = new Set<number>();
+  /** This member's partitions of the source topic, from the last rebalance. */
+  private assigned: number[] = [];
+  /** Bumped by every rebalance: a seek loop of an older one gives up. */
+  private generation = 0;
+  /** Set once the stop begins: kafkajs must not restart the consumer behind our back. */
+  private stopping = false;
+  /** A condition the consumer cannot go on from (e.g. the topic was recreated). */
+  private fatal: Error | null = null;
+  private admin!: Admin;
 
   constructor(
     private readonly request: EnrichRequest,
@@ -92,12 +101,20 @@ class Enricher {
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+      retry: {
+        retries: 10,
+        initialRetryTime: 300,
+        maxRetryTime: 5_000,
+        restartOnFailure: async () => !this.stopping,
+      },
     });
     const admin = this.kafka.admin();
+    this.admin = admin;
     let crashed: Error | null = null;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (this.stopping) return;
       this.joined = true;
+      this.assigned = e.payload.memberAssignment[request.sourceTopic] ?? [];
       this.lastActivity = Date.now();
       this.stateDirty = true;
       for (const p of e.payload.memberAssignment[request.sourceTopic] ?? [])
@@ -105,6 +122,7 @@ class Enricher {
       void this.seekWithRetry(consumer, admin, e.payload.memberAssignment, signal);
     });
     consumer.on(consumer.events.CRASH, (e) => {
+      if (this.stopping) return;
       this.stats.lastError = e.payload.error.message;
       this.stateDirty = true;
       if (!e.payload.restart) crashed = e.payload.error;
@@ -112,8 +130,8 @@ class Enricher {
       this.report(true);
     });
 
-    await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
     try {
+      await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
       await consumer.subscribe({ topic: request.sourceTopic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
@@ -125,17 +143,19 @@ class Enricher {
       this.report(true);
 
       let lastLag = 0;
-      while (!signal?.aborted && crashed === null) {
+      while (!signal?.aborted && crashed === null && this.fatal === null) {
         await sleep(100, signal).catch(() => undefined);
         if (Date.now() - lastLag >= LAG_INTERVAL_MS) {
           lastLag = Date.now();
-          await this.updateLag(admin).catch(() => {
+          // With the broker down, admin retries take many seconds: a stop must not wait for them.
+          await untilAborted(this.updateLag(admin), signal).catch(() => {
             this.stats.lag = null;
           });
           if (this.isIdleLongEnough()) break;
         }
         this.report();
       }
+      if (this.fatal !== null) throw this.fatal;
       if (crashed !== null) throw crashed;
       this.stats.state = 'stopping';
       this.report(true);
@@ -145,6 +165,7 @@ class Enricher {
       this.report(true);
       throw err;
     } finally {
+      this.stopping = true;
       // disconnect() waits for the batch in progress, which then stores its rows and offsets.
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
@@ -185,11 +206,16 @@ class Enricher {
     assignment: Record<string, number[]>,
     signal?: AbortSignal,
   ): Promise<void> {
-    while (!signal?.aborted) {
+    const generation = ++this.generation;
+    while (!signal?.aborted && !this.stopping && generation === this.generation) {
       try {
         await this.seekToStored(consumer, admin, assignment);
         return;
       } catch (err) {
+        if (err instanceof TopicResetError) {
+          this.fatal = err;
+          return;
+        }
         this.stats.lastError = `seek after rebalance failed, retrying: ${(err as Error).message}`;
         await sleep(1000, signal).catch(() => undefined);
       }
@@ -208,18 +234,40 @@ class Enricher {
     const stored = this.store.storedOffsets(topic);
     const offsets = await admin.fetchTopicOffsets(topic);
     for (const partition of partitions) {
-      const low = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
+      const watermarks = offsets.find((o) => o.partition === partition);
+      const low = Number(watermarks?.low ?? 0);
+      const high = Number(watermarks?.high ?? 0);
       const want = stored.get(partition);
-      if (want !== undefined && want < low) {
-        this.stats.lostToRetention += low - want;
-        this.stats.lastError =
-          `partition ${partition}: ${low - want} messages were deleted by the topic's retention ` +
-          'before they were stored; resuming at the earliest one kept';
+      if (want !== undefined && want > high) {
+        throw new TopicResetError(
+          `topic ${topic} partition ${partition} ends at offset ${high}, but this database has stored up to ${want}: ` +
+            'the topic was deleted and recreated (or truncated). Use a new --db for the new topic, or recreate the database',
+        );
       }
+      if (want !== undefined && want < low) this.recordRetentionLoss(partition, want, low);
       const next = Math.max(want ?? low, low);
       consumer.seek({ topic, partition, offset: String(next) });
       this.pendingSeek.delete(partition);
     }
+  }
+
+  /**
+   * Messages [from, to) of a partition were deleted by retention before they were stored: count
+   * them once and store the new position, so no later rebalance counts them again.
+   */
+  private recordRetentionLoss(partition: number, from: number, to: number): void {
+    this.stats.lostToRetention += to - from;
+    this.stats.lastError =
+      `partition ${partition}: ${to - from} messages were deleted by the topic's retention ` +
+      'before they were stored; resuming at the earliest one kept';
+    this.store.writeBatch({
+      topic: this.request.sourceTopic,
+      trades: [],
+      deadLetters: [],
+      bars: [],
+      offsets: new Map([[partition, to]]),
+    });
+    this.expectedNext.set(partition, to);
   }
 
   /** Rebuilds analytics state and offsets from SQLite: after a start, rebalance or failure. */
@@ -254,6 +302,7 @@ class Enricher {
       if (!isRunning() || isStale()) break;
       const offset = Number(message.offset);
       if (offset < next) continue; // already stored (re-delivered before a seek took effect)
+      if (lastOffset < 0 && next >= 0 && offset > next) await this.checkGap(partition, next);
       lastOffset = offset;
       const parsed = parseTradeMessage(message.value);
       if (!parsed.ok) {
@@ -283,7 +332,14 @@ class Enricher {
       rows.push(row);
       records.push(toRecord(row));
     }
-    if (lastOffset < 0) return;
+    if (lastOffset < 0) {
+      // Everything fetched is stored already (Kafka reset the fetch to an older offset): move
+      // the fetch to SQLite's position instead of fetching the same batch again and again.
+      if (next >= 0 && batch.messages.length > 0 && !isStale() && isRunning()) {
+        consumer.seek({ topic: this.request.sourceTopic, partition, offset: String(next) });
+      }
+      return;
+    }
 
     try {
       await publish(
@@ -331,11 +387,24 @@ class Enricher {
     this.report();
   }
 
+  /**
+   * A batch starts past SQLite's position. Offsets may skip (transaction markers); but if the
+   * log now starts past our position, retention deleted what lay between.
+   */
+  private async checkGap(partition: number, next: number): Promise<void> {
+    const offsets = await this.admin.fetchTopicOffsets(this.request.sourceTopic);
+    const low = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
+    if (low > next) this.recordRetentionLoss(partition, next, low);
+  }
+
+  /** This member's lag: for its assigned partitions, high watermark − SQLite's position. */
   private async updateLag(admin: Admin): Promise<void> {
     const offsets = await admin.fetchTopicOffsets(this.request.sourceTopic);
     const stored = this.store.storedOffsets(this.request.sourceTopic);
+    const mine = new Set(this.assigned);
     let lag = 0;
     for (const o of offsets) {
+      if (!mine.has(o.partition)) continue;
       const next = Math.max(stored.get(o.partition) ?? Number(o.low), Number(o.low));
       lag += Math.max(0, Number(o.high) - next);
     }
@@ -352,6 +421,21 @@ class Enricher {
     this.lastReport = now;
     this.onStats?.({ ...this.stats });
   }
+}
+
+class TopicResetError extends Error {
+  override name = 'TopicResetError';
+}
+
+/** The promise's outcome, or a rejection as soon as the signal aborts. */
+function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export function toRecord(row: EnrichedRow): EnrichedTrade {

@@ -119,6 +119,14 @@ it('the core service: broker, topics, pipeline and export as commands with event
     [],
   );
 
-  const unknownJob = await service.dispatch({ command: 'job.cancel', jobId: 'nope' });
-  assert.equal(unknownJob.ok, false);
+  // Cancelling a job that has ended is not an error: there was nothing left to stop.
+  assert.deepEqual(await ok({ command: 'job.cancel', jobId: exportJob.jobId }), {
+    cancelled: false,
+  });
+  const badStart = await service.dispatch({
+    command: 'producer.start',
+    options: { simulatedStart: 'noon' },
+  });
+  assert.equal(badStart.ok, false);
+  assert.match(badStart.ok ? '' : badStart.error, /simulatedStart: must be an ISO-8601/);
 });

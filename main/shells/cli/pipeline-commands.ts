@@ -93,8 +93,8 @@ export const runCommand: CliCommand = {
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {
         // With --count the producer ends on its own; the consumer goes on until idle or Ctrl-C.
-        const produced = await producing;
-        const result = await enriching;
+        // Both awaited at once: a consumer failure must not wait for (or outlive) the producer.
+        const [produced, result] = await Promise.all([producing, enriching]);
         status.stop();
         ctx.stdout.write(`produced ${produced.produced} trades\n` + summary(result, enrich.db));
         return produced.unconfirmed > 0 ? 1 : 0;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, it } from 'node:test';
 import { join } from 'node:path';
@@ -29,7 +31,16 @@ it('the JVM broker: start, status, logs, stop, restart with its data, reset, por
     dataDir: join(dir.path, 'kafka'),
   });
   const steps: string[] = [];
+  // A pid file left behind whose number now belongs to another process: not ours, not touched.
+  const stranger = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(provider.dataDir, { recursive: true });
+  writeFileSync(join(provider.dataDir, 'broker.pid'), String(stranger.pid));
   try {
+    assert.equal((await provider.status()).state, 'stopped');
+    assert.equal((await provider.stop()).state, 'stopped');
+    assert.equal(stranger.exitCode, null, 'the unrelated process was not signalled');
+    stranger.kill();
+
     const started = await provider.start({ onProgress: (p) => steps.push(p.step) });
     assert.equal(started.state, 'running');
     assert.deepEqual(started.clusterBrokers, [{ nodeId: 1, host: '127.0.0.1', port }]);

@@ -4,6 +4,7 @@ import { after, before, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { EnrichRequestSchema } from '../../../contract/pipeline.js';
 import { runEnricher } from '../../../main/enrich/consumer.js';
+import { startStage } from '../../../main/pipeline-stage.js';
 import { createKafka } from '../../../main/kafka/connection.js';
 import { sleep } from '../../../main/net-util.js';
 import { runProducer } from '../../../main/simulator/producer.js';
@@ -85,3 +86,33 @@ it('the broker stopped and restarted mid-stream: producer and consumer recover, 
   assert.equal(uniq, n);
   assert.ok(enriched.enriched <= n);
 });
+
+it(
+  'stopping the consumer while the broker is down ends the job within a bound',
+  { timeout: 150_000 },
+  async () => {
+    const db = join(dir.path, 'down.db');
+    let state = '';
+    const stage = startStage(
+      'enrich',
+      EnrichRequestSchema.parse({
+        connection: broker.connection,
+        db,
+        sourceTopic: 'restart_trades',
+        enrichedTopic: 'restart_enriched',
+        deadLetterTopic: 'restart_dlq',
+      }),
+      (s) => (state = s.state),
+    );
+    const deadline = Date.now() + 60_000;
+    while (state !== 'idle' && Date.now() < deadline) await sleep(200);
+    assert.equal(state, 'idle', 'the consumer caught up before the broker went away');
+    broker.provider.kill();
+    await sleep(2000);
+    const stopped = Date.now();
+    stage.stop();
+    await stage.done.catch(() => undefined);
+    assert.ok(Date.now() - stopped < 45_000, `stopped after ${Date.now() - stopped} ms`);
+    await broker.provider.start({ timeoutMs: 120_000 });
+  },
+);

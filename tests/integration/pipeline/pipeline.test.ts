@@ -333,4 +333,22 @@ describe('pipeline on a real broker', () => {
     assert.equal(result.enriched, 50);
     assert.equal(readRows(db).length, 150);
   });
+
+  it('a recreated topic is refused with what to do, not silently skipped', async () => {
+    const db = join(dir.path, 'recreated.db');
+    const t = topics('rec');
+    await produce(t.sourceTopic, 60, 4);
+    assert.equal((await runEnricher({ request: enrichRequest('rec', db) })).enriched, 60);
+    const admin = createKafka(broker.connection).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [t.sourceTopic] });
+    await admin.disconnect();
+    await sleep(1000);
+    await produce(t.sourceTopic, 10, 5);
+    await assert.rejects(
+      runEnricher({ request: enrichRequest('rec', db) }),
+      /was deleted and recreated \(or truncated\)\. Use a new --db/,
+    );
+    assert.equal(readRows(db).length, 60);
+  });
 });

@@ -54,6 +54,14 @@ describe('parseTradeMessage', () => {
     ['{"timestamp": "2025-07-07T01:23:45Z", "symbol": "A", "price": -1, "volume": 1}', /price/],
     ['{"timestamp": "2025-07-07T01:23:45Z", "symbol": "A", "price": 1, "volume": -1}', /volume/],
     ['{"timestamp": "2025-07-07T01:23:45Z", "symbol": "A", "price": 1, "volume": 1.5}', /volume/],
+    [
+      '{"timestamp": "2025-07-07T01:23:45Z", "symbol": "A", "price": 1e300, "volume": 1}',
+      /price must be <= 1e9/,
+    ],
+    [
+      '{"timestamp": "2025-07-07T01:23:45Z", "symbol": "A", "price": 1, "volume": 1e15}',
+      /volume must be <= 1e12/,
+    ],
     ['{"timestamp": "2025-07-07T01:23:45Z", "symbol": "A", "price": "1", "volume": 1}', /price/],
     ['{"timestamp": "2025-07-07T01:23:45Z", "symbol": "", "price": 1, "volume": 1}', /symbol/],
     ['{"timestamp": 1720315425, "symbol": "A", "price": 1, "volume": 1}', /timestamp/],
