@@ -106,6 +106,7 @@ export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
 export const WorkerCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('produce'), request: ProduceRequestSchema }),
   z.object({ type: z.literal('enrich'), request: EnrichRequestSchema }),
-  z.object({ type: z.literal('stop') }),
+  /** drain: the consumer first stores everything already in its partitions (bounded). */
+  z.object({ type: z.literal('stop'), drain: z.boolean().optional() }),
 ]);
 export type WorkerCommand = z.infer<typeof WorkerCommandSchema>;

@@ -30,8 +30,11 @@ function createWorker(): Worker {
 const EXIT_GRACE_MS = 5000;
 
 export interface StageHandle<Result> {
-  /** Asks the stage to stop cleanly (producer: flush; enricher: store the batch in progress). */
-  stop(): void;
+  /**
+   * Asks the stage to stop cleanly (producer: flush; enricher: store the batch in progress).
+   * With drain, the enricher first stores what is already in its partitions (bounded).
+   */
+  stop(options?: { drain?: boolean }): void;
   /** Settles when the worker has finished. */
   done: Promise<Result>;
 }
@@ -91,7 +94,8 @@ export function startStage<K extends StageKind>(
   });
   worker.postMessage({ type: kind, request } as WorkerCommand);
   return {
-    stop: () => worker.postMessage({ type: 'stop' } satisfies WorkerCommand),
+    stop: (options) =>
+      worker.postMessage({ type: 'stop', drain: options?.drain } satisfies WorkerCommand),
     done,
   };
 }

@@ -30,6 +30,8 @@ export interface ServiceOptions {
 interface Job {
   kind: 'producer' | 'enricher' | 'export';
   cancel(): void;
+  /** Pipeline stages: stop once what is already in the topic is processed (bounded). */
+  finish?(): void;
   done: Promise<unknown>;
 }
 
@@ -216,6 +218,17 @@ export class VolatilityService {
     return { cancelled: true };
   }
 
+  /**
+   * Lets a job end by itself: the enricher stores what is already in its partitions, then stops
+   * (bounded). Jobs without such an ending are cancelled. An ended job: `finishing: false`.
+   */
+  finishJob(jobId: string): { finishing: boolean } {
+    const job = this.jobs.get(jobId);
+    if (!job) return { finishing: false };
+    (job.finish ?? job.cancel)();
+    return { finishing: true };
+  }
+
   /** Settles with the job's result, or rejects with its error. */
   waitFor(jobId: string): Promise<unknown> {
     const job = this.jobs.get(jobId);
@@ -259,6 +272,10 @@ export class VolatilityService {
       cancel: () => {
         stopped = true;
         stage.stop();
+      },
+      finish: () => {
+        stopped = true;
+        stage.stop({ drain: true });
       },
       done: stage.done,
     });

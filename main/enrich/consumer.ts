@@ -13,11 +13,15 @@ import { WeatherService } from './weather.js';
 export interface EnricherOptions {
   request: EnrichRequest;
   signal?: AbortSignal;
+  /** Stop once everything already in this consumer's partitions is stored (or after DRAIN_MS). */
+  drain?: AbortSignal;
   onStats?: (stats: EnricherStats) => void;
 }
 
 const STATS_INTERVAL_MS = 500;
 const LAG_INTERVAL_MS = 1000;
+/** A drain stops after this long even if the lag never reaches 0 (e.g. a producer still runs). */
+const DRAIN_MS = 15_000;
 
 /**
  * The enrichment consumer. For each batch: parse every message (bad ones become dead letters),
@@ -35,7 +39,7 @@ export async function runEnricher(options: EnricherOptions): Promise<EnricherRes
     const groupId =
       request.groupId ?? `volatility-insight-enrich-${store.databaseId().slice(0, 8)}`;
     const enricher = new Enricher(request, store, groupId, options.onStats);
-    return await enricher.run(signal);
+    return await enricher.run(signal, options.drain);
   } finally {
     store.close();
   }
@@ -87,7 +91,7 @@ class Enricher {
     };
   }
 
-  async run(signal?: AbortSignal): Promise<EnricherResult> {
+  async run(signal?: AbortSignal, drain?: AbortSignal): Promise<EnricherResult> {
     const { request } = this;
     this.report(true);
     await ensureTopic(this.kafka, request.sourceTopic, 3);
@@ -143,8 +147,14 @@ class Enricher {
       this.report(true);
 
       let lastLag = 0;
+      let drainUntil: number | null = null;
+      drain?.addEventListener('abort', () => (lastLag = 0), { once: true });
       while (!signal?.aborted && crashed === null && this.fatal === null) {
         await sleep(100, signal).catch(() => undefined);
+        if (drain?.aborted) {
+          drainUntil ??= Date.now() + DRAIN_MS;
+          if (Date.now() >= drainUntil) break;
+        }
         if (Date.now() - lastLag >= LAG_INTERVAL_MS) {
           lastLag = Date.now();
           // With the broker down, admin retries take many seconds: a stop must not wait for them.
@@ -152,6 +162,7 @@ class Enricher {
             this.stats.lag = null;
           });
           if (this.isIdleLongEnough()) break;
+          if (drain?.aborted && this.joined && this.stats.lag === 0) break;
         }
         this.report();
       }

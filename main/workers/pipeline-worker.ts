@@ -9,6 +9,7 @@ import { parseTradeTimestamp } from '../../contract/trade.js';
 if (!parentPort) throw new Error('pipeline-worker must run in a worker thread');
 const port = parentPort;
 const stop = new AbortController();
+const drain = new AbortController();
 const post = (event: WorkerEvent) => port.postMessage(event);
 let started = false;
 
@@ -20,7 +21,8 @@ port.on('message', (raw: unknown) => {
   }
   const command = parsed.data;
   if (command.type === 'stop') {
-    stop.abort();
+    if (command.drain) drain.abort();
+    else stop.abort();
     return;
   }
   if (started) {
@@ -50,6 +52,7 @@ port.on('message', (raw: unknown) => {
       : runEnricher({
           request: command.request,
           signal: stop.signal,
+          drain: drain.signal,
           onStats: (stats) => post({ type: 'enricher-stats', stats }),
         }).then((result) => post({ type: 'enricher-done', result }));
   work

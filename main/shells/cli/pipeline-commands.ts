@@ -88,7 +88,8 @@ export const runCommand: CliCommand = {
       // Ctrl-C: the producer flushes and stops first; the consumer then stores its batch in progress.
       const onAbort = () => {
         service.cancelJob(producer);
-        void producing.catch(() => undefined).finally(() => service.cancelJob(enricher));
+        // …and stores what the producer sent before it stopped: nothing of this run is left behind.
+        void producing.catch(() => undefined).finally(() => service.finishJob(enricher));
       };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {

@@ -55,7 +55,7 @@ async function topicCount(topic: string): Promise<number> {
 it('`run` streams live, and Ctrl-C stops it cleanly with nothing lost', async () => {
   const topic = `cli_run_${Date.now()}`;
   const db = join(dir.path, 'run.db');
-  const run = cli(['run', '--rate', '200', '--topic', topic, '--db', db]);
+  const run = cli(['run', '--rate', '2000', '--topic', topic, '--db', db]);
   const deadline = Date.now() + 60_000;
   while (!/stored [1-9]\d{2,}/.test(run.output()) && Date.now() < deadline) await sleep(200);
   run.child.kill('SIGINT');
