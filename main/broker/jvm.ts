@@ -76,6 +76,32 @@ export class JvmBrokerProvider implements BrokerProvider {
   private get logDir() {
     return join(this.dataDir, 'kraft-logs');
   }
+  private get startLockFile() {
+    return join(this.dataDir, 'start.lock');
+  }
+
+  /** Takes the start lock (a file holding our pid); a lock whose process is gone is stale. */
+  private acquireStartLock(): boolean {
+    mkdirSync(this.dataDir, { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(this.startLockFile, String(process.pid), { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        let holder: number;
+        try {
+          holder = Number(readFileSync(this.startLockFile, 'utf8').trim() || '0');
+        } catch {
+          continue; // released between our write and this read: try again
+        }
+        if (holder > 0 && isProcessAlive(holder)) return false;
+        rmSync(this.startLockFile, { force: true });
+      }
+    }
+    return false;
+  }
+
   private get propertiesFile() {
     return join(this.dataDir, 'server.properties');
   }
@@ -131,30 +157,46 @@ export class JvmBrokerProvider implements BrokerProvider {
       options.onProgress?.({ provider: 'jvm', step, elapsedMs: Date.now() - started });
     const timeoutMs = options.timeoutMs ?? 90_000;
 
-    if (this.readPid() !== null) {
-      progress('already running; waiting until it answers');
-      return this.waitReady(started, timeoutMs, options.signal);
-    }
-    for (const port of [this.port, this.controllerPort]) {
-      if (!(await isPortFree(port))) {
+    // Two starts at once (two terminals) must not both format and spawn: one waits for the other.
+    let waitingReported = false;
+    while (!this.acquireStartLock()) {
+      if (Date.now() - started > timeoutMs) {
         throw new BrokerError(
-          'port-in-use',
-          `port ${port} on 127.0.0.1 is already in use by another process: stop it, or start the broker on another port (--port N)`,
+          'health-timeout',
+          `another start of this broker (lock ${this.startLockFile}) did not finish within ${Math.round(timeoutMs / 1000)} s`,
         );
       }
+      if (!waitingReported) progress('another start of this broker is in progress; waiting for it');
+      waitingReported = true;
+      await sleep(250, options.signal);
     }
-    progress('checking Java');
-    await this.checkJava();
-    progress(`fetching the Kafka ${KAFKA_VERSION} jars (first run only)`);
-    await this.ensureJars();
-    mkdirSync(this.dataDir, { recursive: true });
-    writeFileSync(this.propertiesFile, this.serverProperties());
-    if (!existsSync(join(this.logDir, 'meta.properties'))) {
-      progress('formatting KRaft storage');
-      await this.formatStorage();
+    try {
+      if (this.readPid() !== null) {
+        progress('already running; waiting until it answers');
+        return await this.waitReady(started, timeoutMs, options.signal);
+      }
+      for (const port of [this.port, this.controllerPort]) {
+        if (!(await isPortFree(port))) {
+          throw new BrokerError(
+            'port-in-use',
+            `port ${port} on 127.0.0.1 is already in use by another process: stop it, or start the broker on another port (--port N)`,
+          );
+        }
+      }
+      progress('checking Java');
+      await this.checkJava();
+      progress(`fetching the Kafka ${KAFKA_VERSION} jars (first run only)`);
+      await this.ensureJars();
+      writeFileSync(this.propertiesFile, this.serverProperties());
+      if (!existsSync(join(this.logDir, 'meta.properties'))) {
+        progress('formatting KRaft storage');
+        await this.formatStorage();
+      }
+      progress('starting the broker');
+      this.spawnBroker();
+    } finally {
+      rmSync(this.startLockFile, { force: true });
     }
-    progress('starting the broker');
-    this.spawnBroker();
     return this.waitReady(started, timeoutMs, options.signal, progress);
   }
 

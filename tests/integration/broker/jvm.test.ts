@@ -65,7 +65,12 @@ it('the JVM broker: start, status, logs, stop, restart with its data, reset, por
     assert.ok((await topics(provider)).includes('kept'), 'data kept across a restart');
 
     await provider.resetData();
-    await provider.start();
+    // Two starts at once (two terminals): one broker, both see it running.
+    const twin = new JvmBrokerProvider({ port, controllerPort, dataDir: provider.dataDir });
+    const [a, b] = await Promise.all([provider.start(), twin.start()]);
+    assert.equal(a.state, 'running');
+    assert.equal(b.state, 'running');
+    assert.equal(a.detail, b.detail, 'the same broker process');
     assert.ok(!(await topics(provider)).includes('kept'), 'reset removed the data');
     await provider.stop();
 
