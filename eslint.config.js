@@ -20,7 +20,7 @@ const nodeModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'release/', '.cache/', 'bench/out/'] },
+  { ignores: ['node_modules/', 'dist/', 'release/', '.cache/', 'bench/out/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

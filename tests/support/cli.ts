@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { CliCommand, CliContext } from '../../main/shells/cli/command.js';
 import type { main } from '../../main/shells/cli.js';
@@ -35,4 +36,14 @@ export async function runCli(
   const code =
     typeof command === 'function' ? await command(argv, ctx) : await command.run(argv, ctx);
   return { code, stdout: out.text(), stderr: err.text() };
+}
+
+/** Exit 1, nothing on stdout, and exactly one stderr line starting with prefix and matching. */
+export function assertOneLineFailure(result: CliResult, prefix: string, pattern: RegExp) {
+  assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
+  assert.equal(result.stdout, '');
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line: ${result.stderr}`);
+  assert.ok(lines[0]?.startsWith(prefix), lines[0]);
+  assert.match(lines[0] ?? '', pattern);
 }

@@ -1,4 +1,4 @@
-import { runCli, type CliResult } from '../../support/cli.js';
+import { assertOneLineFailure, runCli } from '../../support/cli.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,15 +32,6 @@ after(async () => {
 /** Runs a command with captured output; VI_HOME keeps its settings file in a temp dir. */
 function run(command: CliCommand, argv: string[], env: NodeJS.ProcessEnv = {}) {
   return runCli(command, argv, { VI_HOME: home.path, ...env });
-}
-
-function assertOneLineFailure(result: CliResult, prefix: string, pattern: RegExp) {
-  assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '');
-  const lines = result.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line: ${result.stderr}`);
-  assert.ok(lines[0]?.startsWith(prefix), lines[0]);
-  assert.match(lines[0] ?? '', pattern);
 }
 
 describe('topics command', () => {

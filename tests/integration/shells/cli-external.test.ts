@@ -1,4 +1,4 @@
-import { runCli, type CliResult } from '../../support/cli.js';
+import { assertOneLineFailure, runCli } from '../../support/cli.js';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,15 +42,6 @@ const savedSettings = () =>
   );
 const sasl = () => `127.0.0.1:${broker.saslPort}`;
 const tls = () => `127.0.0.1:${broker.tlsPort}`;
-
-function assertOneLineFailure(result: CliResult, prefix: string, pattern: RegExp) {
-  assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
-  assert.equal(result.stdout, '');
-  const lines = result.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line: ${result.stderr}`);
-  assert.ok(lines[0]?.startsWith(prefix), lines[0]);
-  assert.match(lines[0] ?? '', pattern);
-}
 
 describe('broker start --provider external with SASL and TLS flags', () => {
   it('saves a SCRAM login read from KAFKA_SASL_PASSWORD; other commands then use it', async () => {
