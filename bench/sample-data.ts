@@ -1,16 +1,11 @@
 import type Database from 'better-sqlite3';
 import { INSERT_TRADE_SQL } from '../main/store/sqlite-store.js';
+import { Random } from '../main/simulator/random.js';
 
-/** Deterministic PRNG (mulberry32), so every benchmark run exports the same rows. */
+/** Seeded uniform numbers in [0, 1): the simulator's PRNG, so runs are reproducible. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 const SYMBOLS = [

@@ -3,6 +3,7 @@
 // and recomputes everything from scratch; it shares no code with main/enrich.
 import type { Trade } from '../../../contract/trade.js';
 import type { TradeMetrics } from '../../../main/enrich/symbol-analytics.js';
+import { Random } from '../../../main/simulator/random.js';
 
 const Y = 252 * 6.5 * 3600;
 
@@ -111,16 +112,10 @@ export function naiveMetrics(
   return out;
 }
 
-/** Small seeded PRNG (mulberry32) so random tests are reproducible. */
+/** Seeded uniform numbers in [0, 1): the simulator's PRNG, so runs are reproducible. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 export interface StreamOptions {
