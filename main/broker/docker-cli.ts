@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { childEnv } from './child-env.js';
 import { BrokerError } from './provider.js';
 import { classifyDockerFailure, dockerFailureError } from './docker-errors.js';
 
@@ -21,7 +22,11 @@ export interface RunOptions {
 
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
-/** Runs a program with an argument array and a hard timeout; never rejects on a non-zero exit. */
+/**
+ * Runs a program with an argument array and a hard timeout; never rejects on a non-zero exit.
+ * The child gets a curated copy of `options.env` (see childEnv): e.g. KAFKA_SASL_PASSWORD is not
+ * passed to docker or compose.
+ */
 export function runCommand(
   file: string,
   args: string[],
@@ -32,7 +37,7 @@ export function runCommand(
       file,
       args,
       {
-        env: options.env,
+        env: childEnv(options.env),
         cwd: options.cwd,
         timeout: options.timeoutMs,
         killSignal: 'SIGKILL',

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -16,7 +15,10 @@ import { probeCluster } from '../kafka/probe.js';
 import { isPortFree, sleep } from '../net-util.js';
 import { APP_ROOT, appDataDir } from '../paths.js';
 import { BrokerError, type BrokerProvider, type ProviderCallOptions } from './provider.js';
+import { childEnv } from './child-env.js';
+import { newClusterId } from './cluster-id.js';
 import { isProcessAlive, processCommandLine, run, tailFile } from './process-util.js';
+import { StartLock } from './start-lock.js';
 
 export const KAFKA_VERSION = readPinnedKafkaVersion();
 
@@ -80,28 +82,6 @@ export class JvmBrokerProvider implements BrokerProvider {
     return join(this.dataDir, 'start.lock');
   }
 
-  /** Takes the start lock (a file holding our pid); a lock whose process is gone is stale. */
-  private acquireStartLock(): boolean {
-    mkdirSync(this.dataDir, { recursive: true });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(this.startLockFile, String(process.pid), { flag: 'wx' });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        let holder: number;
-        try {
-          holder = Number(readFileSync(this.startLockFile, 'utf8').trim() || '0');
-        } catch {
-          continue; // released between our write and this read: try again
-        }
-        if (holder > 0 && isProcessAlive(holder)) return false;
-        rmSync(this.startLockFile, { force: true });
-      }
-    }
-    return false;
-  }
-
   private get propertiesFile() {
     return join(this.dataDir, 'server.properties');
   }
@@ -158,8 +138,10 @@ export class JvmBrokerProvider implements BrokerProvider {
     const timeoutMs = options.timeoutMs ?? 90_000;
 
     // Two starts at once (two terminals) must not both format and spawn: one waits for the other.
+    mkdirSync(this.dataDir, { recursive: true });
+    const lock = new StartLock(this.startLockFile);
     let waitingReported = false;
-    while (!this.acquireStartLock()) {
+    while (!lock.tryAcquire()) {
       if (Date.now() - started > timeoutMs) {
         throw new BrokerError(
           'health-timeout',
@@ -193,9 +175,9 @@ export class JvmBrokerProvider implements BrokerProvider {
         await this.formatStorage();
       }
       progress('starting the broker');
-      this.spawnBroker();
+      await this.spawnBroker();
     } finally {
-      rmSync(this.startLockFile, { force: true });
+      lock.release();
     }
     return this.waitReady(started, timeoutMs, options.signal, progress);
   }
@@ -360,8 +342,7 @@ export class JvmBrokerProvider implements BrokerProvider {
   }
 
   private async formatStorage(): Promise<void> {
-    // A KRaft cluster id is 16 random bytes, base64url without padding.
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     const res = await run(
       'java',
       [
@@ -388,10 +369,11 @@ export class JvmBrokerProvider implements BrokerProvider {
     }
   }
 
-  private spawnBroker(): void {
+  private async spawnBroker(): Promise<void> {
     const out = openSync(this.logFile, 'a');
+    let child;
     try {
-      const child = spawn(
+      child = spawn(
         'java',
         [
           `-Xmx${this.options.heap ?? '1g'}`,
@@ -405,14 +387,32 @@ export class JvmBrokerProvider implements BrokerProvider {
           'kafka.Kafka',
           this.propertiesFile,
         ],
-        { detached: true, stdio: ['ignore', out, out], env: this.env },
+        { detached: true, stdio: ['ignore', out, out], env: childEnv(this.env) },
       );
-      if (child.pid === undefined) throw new BrokerError('java-missing', 'could not start java');
-      writeFileSync(this.pidFile, String(child.pid));
-      child.unref();
     } finally {
       closeSync(out);
     }
+    // A spawn that fails (java gone since the version check, no permission) is reported as an
+    // 'error' event: without a listener it would crash the whole process.
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        reject(
+          new BrokerError(
+            'java-missing',
+            err.code === 'ENOENT'
+              ? 'could not start the Kafka broker: java is no longer on the PATH; install a Java 17+ runtime, or use --provider docker'
+              : `could not start the Kafka broker with java: ${err.message}`,
+          ),
+        );
+      });
+    });
+    child.on('error', () => {
+      // after a successful spawn: nothing more to report here (the pid file and log tell)
+    });
+    if (child.pid === undefined) throw new BrokerError('java-missing', 'could not start java');
+    writeFileSync(this.pidFile, String(child.pid));
+    child.unref();
   }
 }
 

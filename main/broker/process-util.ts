@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { childEnv } from './child-env.js';
 
 export interface ExecResult {
   code: number;
@@ -10,7 +11,10 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
-/** Runs a command with arguments (no shell) and a hard timeout; never throws. */
+/**
+ * Runs a command with arguments (no shell) and a hard timeout; never throws. The child gets a
+ * curated copy of `env` (see childEnv): no secrets.
+ */
 export function run(
   cmd: string,
   args: string[],
@@ -22,7 +26,7 @@ export function run(
       args,
       {
         timeout: options.timeoutMs ?? 30_000,
-        env: options.env ?? process.env,
+        env: childEnv(options.env ?? process.env),
         cwd: options.cwd,
         maxBuffer: 16 * 1024 * 1024,
         killSignal: 'SIGKILL',
