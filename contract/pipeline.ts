@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TOPICS, parseTradeTimestamp } from './trade.js';
+import { MAX_FUTURE_MS, SymbolSchema, TOPICS, parseTradeTimestamp } from './trade.js';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected HOST:PORT');
 
@@ -27,13 +27,20 @@ export const ProduceRequestSchema = z.object({
   rate: z.union([z.number().positive().max(1_000_000), z.literal('max')]).default(1),
   count: z.number().int().positive().optional(),
   partitions: z.number().int().min(1).max(1000).default(3),
-  symbols: z.array(z.string().min(1)).min(1).optional(),
+  symbols: z.array(SymbolSchema).min(1).optional(),
   seed: z.number().int().optional(),
   jumps: z.boolean().default(false),
-  /** ISO start of a simulated clock: timestamps then advance by 1000/rate ms per trade. */
+  /**
+   * ISO start of a simulated clock: timestamps then advance by 1000/rate ms per trade. Not more
+   * than 24 hours ahead of now: the enrichment dead-letters trades dated later (MAX_FUTURE_MS).
+   */
   simulatedStart: z
     .string()
     .refine((t) => parseTradeTimestamp(t) !== null, 'must be an ISO-8601 date-time')
+    .refine(
+      (t) => (parseTradeTimestamp(t) ?? 0) <= Date.now() + MAX_FUTURE_MS,
+      'must not be more than 24 hours ahead of now (the enrichment dead-letters trades dated later)',
+    )
     .optional(),
 });
 export type ProduceRequest = z.infer<typeof ProduceRequestSchema>;

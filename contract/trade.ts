@@ -13,16 +13,53 @@ export function parseTradeTimestamp(text: string): number | null {
   return parseInstant(text);
 }
 
+/**
+ * What a symbol may look like: what tickers use, and nothing that a spreadsheet, a terminal or a
+ * web view would read as something else. The first character is a letter, a digit or `^` (index
+ * symbols such as ^GSPC); after it letters, digits and `. - / = ^` (share classes BRK.B, BRK-B,
+ * BRK/B; Yahoo-style ES=F); at most 20 characters in all. So no control characters, spaces,
+ * right-to-left marks, markup (`<`, `&`, quotes) or formula leaders (`=`, `+`, `-`, `@` first).
+ */
+export const SYMBOL_PATTERN = /^[A-Za-z0-9^][A-Za-z0-9.\-/=^]{0,19}$/;
+export const SYMBOL_RULE =
+  'symbol must be 1-20 characters: letters, digits and . - / = ^, starting with a letter, digit or ^';
+
+/** A ticker symbol (surrounding whitespace is trimmed). The one rule for trades and the CLI. */
+export const SymbolSchema = z
+  .string()
+  .trim()
+  .min(1, 'symbol is empty')
+  .max(20, `symbol is longer than 20 characters (${SYMBOL_RULE})`)
+  .regex(SYMBOL_PATTERN, SYMBOL_RULE);
+
+/**
+ * The lowest price accepted. US equities may be quoted in $0.0001 steps below $1 (Reg NMS rule
+ * 612), so no real trade prints lower; and with prices in [1e-4, 1e9] every log return is within
+ * ±ln(1e13) ≈ ±30, so returns, their squares, window sums and the EWMA stay finite (a price of
+ * 1e-300 followed by a normal one would store an infinite or absurd return and EWMA for good).
+ */
+export const MIN_PRICE = 0.0001;
+export const MAX_PRICE = 1e9;
+/**
+ * How far a trade's timestamp may be ahead of the wall clock when it is processed: 24 hours.
+ * That covers clock skew and local times sent without a zone (read as UTC; at most +14:00 off);
+ * a trade dated later would become its symbol's watermark and make every later trade "too late".
+ */
+export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+/** The earliest timestamp accepted: 1970-01-01T00:00:00Z. The past is not bounded tighter, so
+ * historical replays work. */
+export const MIN_TRADE_TS = 0;
+
 /** The seed's message: `{"timestamp", "symbol", "price", "volume"}`. Unknown fields are allowed. */
 export const TradeMessageSchema = z.object({
   timestamp: z.string(),
-  symbol: z
-    .string()
-    .trim()
-    .min(1, 'symbol is empty')
-    .max(32, 'symbol is longer than 32 characters'),
+  symbol: SymbolSchema,
+  price: z
+    .number()
+    .finite()
+    .min(MIN_PRICE, `price must be >= ${MIN_PRICE}`)
+    .max(MAX_PRICE, 'price must be <= 1e9'),
   // Bounds keep every sum in the analytics finite (Σ p·v over a window of millions of trades).
-  price: z.number().finite().positive('price must be > 0').max(1e9, 'price must be <= 1e9'),
   volume: z
     .number()
     .int('volume must be a whole number')
@@ -41,8 +78,14 @@ export interface Trade {
 
 export type TradeParseResult = { ok: true; trade: Trade } | { ok: false; reason: string };
 
-/** Parses one Kafka message value; never throws. The reason names what is wrong, for the DLQ. */
-export function parseTradeMessage(value: Uint8Array | string | null): TradeParseResult {
+/**
+ * Parses one Kafka message value; never throws. The reason names what is wrong, for the DLQ.
+ * `now` (epoch ms) is the wall clock the timestamp is checked against (see MAX_FUTURE_MS).
+ */
+export function parseTradeMessage(
+  value: Uint8Array | string | null,
+  now: number = Date.now(),
+): TradeParseResult {
   if (value === null) return { ok: false, reason: 'empty message (null value)' };
   const text = typeof value === 'string' ? value : new TextDecoder('utf-8').decode(value);
   let json: unknown;
@@ -62,6 +105,20 @@ export function parseTradeMessage(value: Uint8Array | string | null): TradeParse
     return {
       ok: false,
       reason: `invalid trade: timestamp: not an ISO-8601 date-time (${parsed.data.timestamp.slice(0, 40)})`,
+    };
+  }
+  if (ts < MIN_TRADE_TS) {
+    return {
+      ok: false,
+      reason: `invalid trade: timestamp: before 1970-01-01T00:00:00Z (${new Date(ts).toISOString()})`,
+    };
+  }
+  if (ts > now + MAX_FUTURE_MS) {
+    return {
+      ok: false,
+      reason:
+        `invalid trade: timestamp: more than 24 hours ahead of the clock ` +
+        `(${new Date(ts).toISOString()}; now ${new Date(now).toISOString()})`,
     };
   }
   return {
@@ -112,7 +169,10 @@ export const DeadLetterSchema = z.object({
   source_offset: z.number().int(),
   reason: z.string(),
   value_base64: z.string().nullable(),
+  /** The message key as text when it is valid UTF-8 (cut to 1 KiB at a character boundary). */
   key: z.string().nullable(),
+  /** The key's bytes (the first 1 KiB) as base64 when it is not valid UTF-8; else null. */
+  key_base64: z.string().nullable().default(null),
   received_at: z.string(),
 });
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;
