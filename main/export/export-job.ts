@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import {
@@ -94,6 +94,50 @@ function openSource(dbPath: string): Database.Database {
   return db;
 }
 
+/** `path` with every symbolic link resolved (its folder's, if the file does not exist), or null. */
+function realPath(path: string): string | null {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    try {
+      return join(realpathSync.native(dirname(path)), basename(path));
+    } catch {
+      return null;
+    }
+  }
+}
+
+/**
+ * Whether `out` is the database itself or one of its companion files (-wal, -shm, -journal),
+ * under whatever name: resolved real paths are compared (case-insensitively where the file
+ * system usually is), and existing files also by device and inode (hard links, other spellings).
+ */
+function isDatabaseFile(out: string, dbPath: string): boolean {
+  const dbReal = realPath(dbPath);
+  if (dbReal === null || !existsSync(dbReal)) return false; // a missing database is reported later
+  const fold = (p: string) =>
+    process.platform === 'win32' || process.platform === 'darwin' ? p.toLowerCase() : p;
+  const outReal = realPath(out);
+  let outStat: ReturnType<typeof statSync> | undefined;
+  try {
+    outStat = statSync(out);
+  } catch {
+    outStat = undefined;
+  }
+  for (const suffix of ['', '-wal', '-shm', '-journal']) {
+    const target = dbReal + suffix;
+    if (outReal !== null && fold(outReal) === fold(target)) return true;
+    if (!outStat) continue;
+    try {
+      const st = statSync(target);
+      if (st.ino !== 0 && st.ino === outStat.ino && st.dev === outStat.dev) return true;
+    } catch {
+      // no such companion file now
+    }
+  }
+  return false;
+}
+
 function validate(request: ExportRequest): ExportRequest {
   const parsed = ExportRequestSchema.safeParse(request);
   if (!parsed.success) {
@@ -126,6 +170,13 @@ export async function runExport(
   const out = resolve(req.out);
   if (existsSync(out) && statSync(out).isDirectory()) {
     throw new ExportError('unwritable', `${req.out} is a folder: give a file name to export to`);
+  }
+  if (isDatabaseFile(out, req.db)) {
+    throw new ExportError(
+      'invalid-request',
+      `${req.out} is the database being exported (${req.db}) or one of its files: ` +
+        'choose another file name; nothing was written',
+    );
   }
   const filter = toFilter(req);
   const db = openSource(req.db);
