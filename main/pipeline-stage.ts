@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import {
   WorkerEventSchema,
   type EnrichRequest,
@@ -8,23 +7,7 @@ import {
   type ProducerStats,
   type WorkerCommand,
 } from '../contract/pipeline.js';
-
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(
-  `./workers/pipeline-worker${FROM_SOURCE ? '.ts' : '.js'}`,
-  import.meta.url,
-);
-
-/**
- * Run from TypeScript sources (CLI, tests), the worker registers tsx's loader first: on Node 20
- * a worker does not inherit loader hooks, and `--import tsx` in its execArgv is not honoured.
- */
-function createWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(bootstrap, { eval: true });
-}
+import { createWorker } from './worker-launch.js';
 
 /** How long a worker may linger after reporting its outcome before it is terminated. */
 const EXIT_GRACE_MS = 5000;
@@ -51,7 +34,7 @@ export function startStage<K extends StageKind>(
   request: K extends 'produce' ? ProduceRequest : EnrichRequest,
   onStats: (stats: StatsOf<K>) => void,
 ): StageHandle<ResultOf<K>> {
-  const worker = createWorker();
+  const worker = createWorker('./workers/pipeline-worker', import.meta.url);
   let failure: string | undefined;
   let settled = false;
   const done = new Promise<ResultOf<K>>((resolve, reject) => {
