@@ -187,6 +187,17 @@ export class BarBook {
     return [...this.bySymbol.keys()];
   }
 
+  /**
+   * Drops the symbol's bars from memory (they stay in SQLite; `restore` brings them back).
+   * Refuses, returning false, while one of them has changed since the last takeDirty.
+   */
+  forget(symbol: string): boolean {
+    for (const state of this.dirty.keys()) if (state.bar.symbol === symbol) return false;
+    this.bySymbol.delete(symbol);
+    this.newest.delete(symbol);
+    return true;
+  }
+
   private evict(bars: Map<number, BarState>, newest: number): void {
     if (bars.size <= 1) return;
     const horizon = newest - this.graceMs;

@@ -7,7 +7,7 @@ import {
   meanIntervalSeconds,
   sampleStd,
 } from './volatility.js';
-import { RunningVwap, vwapOf } from './vwap.js';
+import { RunningVwap } from './vwap.js';
 
 /** The analytics fields of an enriched trade (names and types from the contract). */
 export type TradeMetrics = Pick<
@@ -80,18 +80,122 @@ export function historyStartTs(newestTs: number, gracePeriodMs: number): number 
   return newestTs - WINDOW_5M_MS - gracePeriodMs;
 }
 
-interface Entry {
-  ts: number;
-  price: number;
-  volume: number;
-  /** ln(price / price of the entry before it in event time); null for the first. */
-  ret: number | null;
-  /** EWMA σ² as emitted for this trade (null before the first return). */
-  variance: number | null;
+/**
+ * The retained trades of one symbol, oldest first, as a ring of typed-array columns: 40 bytes a
+ * trade (5 float64), no object per trade. Logical index 0 is the oldest retained trade. The
+ * capacity is a power of two that doubles when full and halves when a quarter full, so the
+ * memory follows the window's size (at most 2× its trades plus MIN_CAPACITY slots) instead of
+ * holding trades that left it.
+ */
+class TradeRing {
+  ts: Float64Array;
+  price: Float64Array;
+  volume: Float64Array;
+  /** ln(price / price of the trade before it in event time); NaN for none (null). */
+  ret: Float64Array;
+  /** EWMA σ² as emitted for this trade; NaN before the first return (null). */
+  variance: Float64Array;
+  private start = 0;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = RING_MIN_CAPACITY) {
+    this.mask = capacity - 1;
+    this.ts = new Float64Array(capacity);
+    this.price = new Float64Array(capacity);
+    this.volume = new Float64Array(capacity);
+    this.ret = new Float64Array(capacity);
+    this.variance = new Float64Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  /** Physical slot of logical index i (0 ≤ i < capacity). */
+  at(i: number): number {
+    return (this.start + i) & this.mask;
+  }
+
+  push(ts: number, price: number, volume: number, ret: number, variance: number): void {
+    if (this.size === this.capacity) this.resize(this.capacity * 2);
+    this.write(this.at(this.size), ts, price, volume, ret, variance);
+    this.size++;
+  }
+
+  /** Inserts at logical index pos, shifting the trades from pos on by one (O(n − pos)). */
+  insert(
+    pos: number,
+    ts: number,
+    price: number,
+    volume: number,
+    ret: number,
+    variance: number,
+  ): void {
+    if (this.size === this.capacity) this.resize(this.capacity * 2);
+    for (let i = this.size; i > pos; i--) {
+      const to = this.at(i);
+      const from = this.at(i - 1);
+      this.ts[to] = this.ts[from]!;
+      this.price[to] = this.price[from]!;
+      this.volume[to] = this.volume[from]!;
+      this.ret[to] = this.ret[from]!;
+      this.variance[to] = this.variance[from]!;
+    }
+    this.write(this.at(pos), ts, price, volume, ret, variance);
+    this.size++;
+  }
+
+  /** Drops the k oldest trades. */
+  dropFront(k: number): void {
+    this.start = (this.start + k) & this.mask;
+    this.size -= k;
+    if (this.capacity > RING_MIN_CAPACITY && this.size * 4 <= this.capacity) {
+      this.resize(this.capacity / 2);
+    }
+  }
+
+  private write(
+    slot: number,
+    ts: number,
+    price: number,
+    volume: number,
+    ret: number,
+    v: number,
+  ): void {
+    this.ts[slot] = ts;
+    this.price[slot] = price;
+    this.volume[slot] = volume;
+    this.ret[slot] = ret;
+    this.variance[slot] = v;
+  }
+
+  private resize(capacity: number): void {
+    const columns = [this.ts, this.price, this.volume, this.ret, this.variance].map((old) => {
+      const next = new Float64Array(capacity);
+      for (let i = 0; i < this.size; i++) next[i] = old[(this.start + i) & this.mask]!;
+      return next;
+    });
+    [this.ts, this.price, this.volume, this.ret, this.variance] = columns as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
+    this.start = 0;
+    this.mask = capacity - 1;
+  }
 }
 
+const RING_MIN_CAPACITY = 16;
+/** Bytes a retained trade slot costs (five float64 columns). */
+export const BYTES_PER_SLOT = 5 * Float64Array.BYTES_PER_ELEMENT;
+
+const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
 class Window {
-  /** Index of the oldest entry inside the window. */
+  /** Logical index (in the ring) of the oldest trade inside the window. */
   front = 0;
   readonly moments = new RunningMoments();
   readonly vwap = new RunningVwap();
@@ -104,7 +208,6 @@ interface WindowView {
   vwap: number;
 }
 
-const COMPACT_MIN = 1024;
 /**
  * Windows with at most this many returns get an exact two-pass std (a bounded cost): in a tiny
  * window the running sums' leftover rounding from values that left can dominate a small variance.
@@ -112,15 +215,13 @@ const COMPACT_MIN = 1024;
 const EXACT_MAX = 32;
 
 /**
- * Per-symbol analytics state: a time-ordered deque of accepted trades (the last 5 minutes plus
+ * Per-symbol analytics state: a time-ordered ring of accepted trades (the last 5 minutes plus
  * the grace period, plus one predecessor), with running sums for the 1-minute and 5-minute
  * windows. In-order trades cost O(1) amortised; late trades within grace are inserted at their
  * event-time position in O(n).
  */
 export class SymbolAnalytics {
-  private entries: Entry[] = [];
-  /** Entries before head are evicted (kept until compaction). */
-  private head = 0;
+  private readonly ring = new TradeRing();
   private wm: number | null = null;
   private readonly w1 = new Window(WINDOW_1M_MS);
   private readonly w5 = new Window(WINDOW_5M_MS);
@@ -135,9 +236,14 @@ export class SymbolAnalytics {
     return this.wm;
   }
 
-  /** Trades held in the deque (for tests and diagnostics). */
+  /** Trades held (for tests and diagnostics). */
   get retained(): number {
-    return this.entries.length - this.head;
+    return this.ring.size;
+  }
+
+  /** Trade slots allocated (retained ≤ slots ≤ max(2 × retained, 16) after any eviction). */
+  get slots(): number {
+    return this.ring.capacity;
   }
 
   classify(ts: number): TradeTiming {
@@ -188,79 +294,91 @@ export class SymbolAnalytics {
     if (!last) return s;
     let prev: HistoryRow | undefined;
     for (const r of kept) {
-      s.entries.push({
-        ts: r.ts,
-        price: r.price,
-        volume: r.volume,
-        ret: prev ? logReturn(r.price, prev.price) : null,
-        variance: r.ewma_vol === null ? null : r.ewma_vol * r.ewma_vol,
-      });
+      s.ring.push(
+        r.ts,
+        r.price,
+        r.volume,
+        prev ? logReturn(r.price, prev.price) : Number.NaN,
+        r.ewma_vol === null ? Number.NaN : r.ewma_vol * r.ewma_vol,
+      );
       prev = r;
     }
     s.wm = last.ts;
     s.evict();
     // The oldest entry's own return leg is gone (or never existed); live state never counts it.
-    const head = s.entries[s.head];
-    if (head) head.ret = null;
+    if (s.ring.size > 0) s.ring.ret[s.ring.at(0)] = Number.NaN;
     s.rebuildWindows();
     return s;
   }
 
   private processInOrder(trade: Pick<Trade, 'ts' | 'price' | 'volume'>): TradeMetrics {
-    const last =
-      this.entries.length > this.head ? this.entries[this.entries.length - 1] : undefined;
-    const ret = last ? logReturn(trade.price, last.price) : null;
-    const variance =
-      last && ret !== null ? ewmaVariance(last.variance, ret, this.config.ewmaLambda) : null;
-    const entry: Entry = { ts: trade.ts, price: trade.price, volume: trade.volume, ret, variance };
-    this.entries.push(entry);
+    const r = this.ring;
+    let ret = Number.NaN;
+    let variance = Number.NaN;
+    if (r.size > 0) {
+      const last = r.at(r.size - 1);
+      ret = logReturn(trade.price, r.price[last]!);
+      variance = ewmaVariance(orNull(r.variance[last]!), ret, this.config.ewmaLambda);
+    }
+    r.push(trade.ts, trade.price, trade.volume, ret, variance);
     this.wm = trade.ts;
-    this.addAndSlide(this.w1, entry);
-    this.addAndSlide(this.w5, entry);
+    this.addAndSlide(this.w1, trade.ts);
+    this.addAndSlide(this.w5, trade.ts);
     const v1 = this.view(this.w1, trade.ts);
     const v5 = this.view(this.w5, trade.ts);
     this.evict();
-    return this.metrics(entry, v1, v5, false);
+    return this.metrics(ret, variance, v1, v5, false);
   }
 
   private processLate(trade: Pick<Trade, 'ts' | 'price' | 'volume'>): TradeMetrics {
+    const r = this.ring;
     const pos = this.upperBound(trade.ts);
-    const pred = pos > this.head ? this.entries[pos - 1] : undefined;
-    const ret = pred ? logReturn(trade.price, pred.price) : null;
-    const variance =
-      pred && ret !== null ? ewmaVariance(pred.variance, ret, this.config.ewmaLambda) : null;
-    const entry: Entry = { ts: trade.ts, price: trade.price, volume: trade.volume, ret, variance };
-    this.entries.splice(pos, 0, entry);
-    const next = this.entries[pos + 1];
-    const oldNextRet = next ? next.ret : null;
+    let ret = Number.NaN;
+    let variance = Number.NaN;
+    if (pos > 0) {
+      const pred = r.at(pos - 1);
+      ret = logReturn(trade.price, r.price[pred]!);
+      variance = ewmaVariance(orNull(r.variance[pred]!), ret, this.config.ewmaLambda);
+    }
+    r.insert(pos, trade.ts, trade.price, trade.volume, ret, variance);
+    const hasNext = pos + 1 < r.size;
+    const next = hasNext ? r.at(pos + 1) : -1;
+    const oldNextRet = hasNext ? r.ret[next]! : Number.NaN;
     // The successor's return now has the late trade as its other leg; its emitted metrics and
     // σ² stay as they were.
-    if (next) next.ret = logReturn(next.price, trade.price);
+    if (hasNext) r.ret[next] = logReturn(r.price[next]!, trade.price);
     for (const w of [this.w1, this.w5]) {
       // The late trade is inside the window (as of the watermark) unless it lands before it.
       if (pos < w.front) w.front++;
       else {
-        if (ret !== null) w.moments.add(ret);
+        if (!Number.isNaN(ret)) w.moments.add(ret);
         w.vwap.add(trade.price, trade.volume);
       }
-      if (next && pos + 1 >= w.front) {
-        if (oldNextRet !== null) w.moments.remove(oldNextRet);
-        if (next.ret !== null) w.moments.add(next.ret);
+      if (hasNext && pos + 1 >= w.front) {
+        if (!Number.isNaN(oldNextRet)) w.moments.remove(oldNextRet);
+        if (!Number.isNaN(r.ret[next]!)) w.moments.add(r.ret[next]!);
       }
       if (w.moments.stale || w.vwap.stale) this.recompute(w);
     }
     return this.metrics(
-      entry,
+      ret,
+      variance,
       this.naiveView(pos, WINDOW_1M_MS),
       this.naiveView(pos, WINDOW_5M_MS),
       true,
     );
   }
 
-  private metrics(entry: Entry, v1: WindowView, v5: WindowView, late: boolean): TradeMetrics {
-    const ewma = entry.variance === null ? null : Math.sqrt(entry.variance);
+  private metrics(
+    ret: number,
+    variance: number,
+    v1: WindowView,
+    v5: WindowView,
+    late: boolean,
+  ): TradeMetrics {
+    const ewma = Number.isNaN(variance) ? null : Math.sqrt(variance);
     return {
-      log_return: entry.ret,
+      log_return: orNull(ret),
       vol_1m: v1.std,
       vol_5m: v5.std,
       vol_1m_ann: annualise(v1.std, v1.meanInterval),
@@ -273,36 +391,49 @@ export class SymbolAnalytics {
   }
 
   /**
-   * Adds the newest entry, then moves the window's front past entries at or before its ts − span;
-   * recomputes when stale.
+   * Adds the newest trade, then moves the window's front past trades at or before its
+   * ts − span; recomputes when stale.
    */
-  private addAndSlide(w: Window, entry: Entry): void {
-    if (entry.ret !== null) w.moments.add(entry.ret);
-    w.vwap.add(entry.price, entry.volume);
-    const edge = entry.ts - w.spanMs;
-    for (;;) {
-      const e = this.entries[w.front];
-      if (!e || e.ts > edge) break;
-      if (e.ret !== null) w.moments.remove(e.ret);
-      w.vwap.remove(e.price, e.volume);
+  private addAndSlide(w: Window, ts: number): void {
+    const r = this.ring;
+    const newest = r.at(r.size - 1);
+    const ret = r.ret[newest]!;
+    if (!Number.isNaN(ret)) w.moments.add(ret);
+    w.vwap.add(r.price[newest]!, r.volume[newest]!);
+    const edge = ts - w.spanMs;
+    while (w.front < r.size) {
+      const e = r.at(w.front);
+      if (r.ts[e]! > edge) break;
+      const eRet = r.ret[e]!;
+      if (!Number.isNaN(eRet)) w.moments.remove(eRet);
+      w.vwap.remove(r.price[e]!, r.volume[e]!);
       w.front++;
     }
     if (w.moments.stale || w.vwap.stale) this.recompute(w);
   }
 
   private recompute(w: Window): void {
-    const returns: number[] = [];
-    const trades: Entry[] = [];
-    for (let i = w.front; i < this.entries.length; i++) {
-      const e = this.entries[i]!;
-      if (e.ret !== null) returns.push(e.ret);
-      trades.push(e);
+    const r = this.ring;
+    w.moments.reset(this.returnsBetween(w.front, r.size - 1));
+    w.vwap.clear();
+    for (let i = w.front; i < r.size; i++) {
+      const e = r.at(i);
+      w.vwap.add(r.price[e]!, r.volume[e]!);
     }
-    w.moments.reset(returns);
-    w.vwap.reset(trades);
   }
 
-  /** Re-derives both windows (as of the watermark) from the deque. */
+  /** The non-null returns of the trades at logical indexes from..to (inclusive). */
+  private returnsBetween(from: number, to: number): number[] {
+    const r = this.ring;
+    const out: number[] = [];
+    for (let i = from; i <= to; i++) {
+      const ret = r.ret[r.at(i)]!;
+      if (!Number.isNaN(ret)) out.push(ret);
+    }
+    return out;
+  }
+
+  /** Re-derives both windows (as of the watermark) from the ring. */
   private rebuildWindows(): void {
     if (this.wm === null) return;
     for (const w of [this.w1, this.w5]) {
@@ -313,80 +444,74 @@ export class SymbolAnalytics {
 
   private view(w: Window, now: number): WindowView {
     return {
-      std: w.moments.count <= EXACT_MAX ? this.exactStd(w.front) : w.moments.std(),
+      std:
+        w.moments.count <= EXACT_MAX
+          ? sampleStd(this.returnsBetween(w.front, this.ring.size - 1))
+          : w.moments.std(),
       meanInterval: this.meanInterval(w.front, w.moments.count, now),
       vwap: w.vwap.value(),
     };
   }
 
-  /** Two-pass std of the returns from index `from` to the newest entry. */
-  private exactStd(from: number): number | null {
-    const returns: number[] = [];
-    for (let i = from; i < this.entries.length; i++) {
-      const r = this.entries[i]!.ret;
-      if (r !== null) returns.push(r);
-    }
-    return sampleStd(returns);
-  }
-
-  /** Δ̄ for n returns starting at or after index `from`, the last trade being at tLast. */
+  /** Δ̄ for n returns starting at or after logical index `from`, the last trade being at tLast. */
   private meanInterval(from: number, n: number, tLast: number): number | null {
     if (n === 0) return null;
-    const first = this.entries[from];
-    const firstReturn = first && first.ret === null ? from + 1 : from;
-    const before = this.entries[firstReturn - 1];
-    if (!before || firstReturn - 1 < this.head) return null;
-    return meanIntervalSeconds(tLast, before.ts, n);
+    const r = this.ring;
+    const firstReturn = from < r.size && Number.isNaN(r.ret[r.at(from)]!) ? from + 1 : from;
+    const before = firstReturn - 1;
+    if (before < 0 || before >= r.size) return null;
+    return meanIntervalSeconds(tLast, r.ts[r.at(before)]!, n);
   }
 
-  /** The window (ts − span, ts] ending at entries[end], by direct summation (late path). */
+  /** The window (ts − span, ts] ending at logical index end, by direct summation (late path). */
   private naiveView(end: number, spanMs: number): WindowView {
-    const t = this.entries[end]!.ts;
+    const r = this.ring;
+    const t = r.ts[r.at(end)]!;
     const from = this.upperBound(t - spanMs);
-    const returns: number[] = [];
-    const trades: Entry[] = [];
+    const returns = this.returnsBetween(from, end);
+    // vwapOf's sums, in the same order
+    let pv = 0;
+    let v = 0;
+    let p = 0;
     for (let i = from; i <= end; i++) {
-      const e = this.entries[i]!;
-      if (e.ret !== null) returns.push(e.ret);
-      trades.push(e);
+      const e = r.at(i);
+      pv += r.price[e]! * r.volume[e]!;
+      v += r.volume[e]!;
+      p += r.price[e]!;
     }
     return {
       std: sampleStd(returns),
       meanInterval: this.meanInterval(from, returns.length, t),
-      vwap: vwapOf(trades),
+      vwap: v > 0 ? pv / v : p / (end - from + 1),
     };
   }
 
-  /** First index in [head, length) whose ts is > t. */
+  /** First logical index whose ts is > t (size if none). */
   private upperBound(t: number): number {
-    let lo = this.head;
-    let hi = this.entries.length;
+    const r = this.ring;
+    let lo = 0;
+    let hi = r.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.entries[mid]!.ts <= t) lo = mid + 1;
+      if (r.ts[r.at(mid)]! <= t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   /**
-   * Keeps the entries a future accepted trade can need: those after watermark − 5 min − grace,
+   * Keeps the trades a future accepted trade can need: those after watermark − 5 min − grace,
    * plus the one before them (the other leg of the oldest return, for Δ̄ and log_return).
    */
   private evict(): void {
     if (this.wm === null) return;
+    const r = this.ring;
     const cutoff = historyStartTs(this.wm, this.config.gracePeriodMs);
-    for (;;) {
-      const next = this.entries[this.head + 1];
-      if (!next || next.ts > cutoff) break;
-      this.head++;
-    }
-    if (this.head >= COMPACT_MIN && this.head * 2 >= this.entries.length) {
-      const drop = this.head;
-      this.entries = this.entries.slice(drop);
-      this.head = 0;
-      this.w1.front -= drop;
-      this.w5.front -= drop;
-    }
+    let k = 0;
+    while (k + 1 < r.size && r.ts[r.at(k + 1)]! <= cutoff) k++;
+    if (k === 0) return;
+    r.dropFront(k);
+    this.w1.front -= k;
+    this.w5.front -= k;
   }
 }

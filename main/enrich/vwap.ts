@@ -61,11 +61,16 @@ export class RunningVwap {
   }
 
   reset(trades: readonly PriceVolume[]): void {
+    this.clear();
+    for (const t of trades) this.add(t.price, t.volume);
+  }
+
+  /** Empties it (then `add` the current contents for an exact recomputation). */
+  clear(): void {
     this.n = 0;
     this.pv = 0;
     this.v = 0;
     this.p = 0;
-    for (const t of trades) this.add(t.price, t.volume);
     this.removed = 0;
   }
 
