@@ -1,6 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { EnrichRequest, EnricherResult, EnricherStats } from '../../contract/pipeline.js';
-import { parseTradeMessage, type EnrichedTrade } from '../../contract/trade.js';
+import { parseTradeMessage, type DeadLetter, type EnrichedTrade } from '../../contract/trade.js';
 import { createKafka } from '../kafka/connection.js';
 import { ensureTopic } from '../kafka/topics.js';
 import { sleep } from '../net-util.js';
@@ -306,7 +307,7 @@ class Enricher {
     const next = this.expectedNext.get(partition) ?? -1;
     const rows: EnrichedRow[] = [];
     const records: EnrichedTrade[] = [];
-    const deadLetters: DeadLetterRow[] = [];
+    const deadLetters: PendingDeadLetter[] = [];
     let lastOffset = -1;
     let late = 0;
     for (const message of batch.messages) {
@@ -323,6 +324,7 @@ class Enricher {
           reason: parsed.reason,
           raw: message.value,
           key: message.key?.toString('utf8') ?? null,
+          keyBytes: message.key ?? null,
           receivedAt: Date.now(),
         });
         continue;
@@ -361,10 +363,7 @@ class Enricher {
       await publish(
         producer,
         this.request.deadLetterTopic,
-        deadLetters.map((d) => ({
-          key: d.key,
-          value: JSON.stringify(toDeadLetterRecord(d, this.request.sourceTopic)),
-        })),
+        deadLetters.map((d) => toDeadLetterMessage(d, this.request.sourceTopic)),
       );
       this.store.writeBatch({
         topic: this.request.sourceTopic,
@@ -458,41 +457,104 @@ export function toRecord(row: EnrichedRow): EnrichedTrade {
 const MAX_SEND_BYTES = 512 * 1024;
 /** Larger bad messages are kept whole in SQLite; the DLQ record carries their first bytes. */
 const MAX_DEAD_LETTER_BYTES = 256 * 1024;
+/** A bad message's key is cut to this many bytes in its DLQ record (SQLite keeps it whole). */
+export const MAX_DEAD_LETTER_KEY_BYTES = 1024;
+/** A record's framing in a batch (lengths, offset and time deltas, headers count) is below this. */
+const RECORD_OVERHEAD_BYTES = 64;
+
+/** A dead letter on its way out: the row SQLite stores, plus the key's original bytes. */
+export type PendingDeadLetter = DeadLetterRow & { keyBytes: Buffer | null };
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: string;
+}
+
+/** A record's size on the wire, in bytes (UTF-8 for strings), with its framing. */
+export function recordBytes(m: OutgoingMessage): number {
+  return (
+    Buffer.byteLength(m.value) +
+    (m.key === null ? 0 : Buffer.byteLength(m.key)) +
+    RECORD_OVERHEAD_BYTES
+  );
+}
+
+/** Splits messages into chunks of at most maxBytes each (by recordBytes; one per chunk if larger). */
+export function chunkBySize<T extends OutgoingMessage>(
+  messages: readonly T[],
+  maxBytes: number,
+): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = recordBytes(m);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
 
 /** Sends records in chunks that each stay under the broker's message size limit. */
 async function publish(
   producer: Producer,
   topic: string,
-  messages: { key: string | null; value: string }[],
+  messages: OutgoingMessage[],
 ): Promise<void> {
-  let chunk: typeof messages = [];
-  let bytes = 0;
-  const flush = async () => {
-    if (chunk.length === 0) return;
+  for (const chunk of chunkBySize(messages, MAX_SEND_BYTES)) {
     await producer.send({ topic, acks: -1, messages: chunk });
-    chunk = [];
-    bytes = 0;
-  };
-  for (const m of messages) {
-    const size = m.value.length + (m.key?.length ?? 0) + 64;
-    if (bytes + size > MAX_SEND_BYTES) await flush();
-    chunk.push(m);
-    bytes += size;
   }
-  await flush();
 }
 
-function toDeadLetterRecord(d: DeadLetterRow, sourceTopic: string) {
-  const truncated = d.raw !== null && d.raw.length > MAX_DEAD_LETTER_BYTES;
-  return {
+/**
+ * A key cut to at most maxBytes: at a character boundary when the whole key is valid UTF-8 (then
+ * `text` is set), else at the byte (then only `bytes`, for base64).
+ */
+export function cutKey(
+  key: Buffer,
+  maxBytes: number,
+): { bytes: Buffer; text: string | null; truncated: boolean } {
+  const utf8 = isUtf8(key);
+  let end = Math.min(key.length, maxBytes);
+  // Back off over continuation bytes (10xxxxxx) so a multi-byte character is not split.
+  if (utf8) while (end > 0 && end < key.length && (key[end]! & 0xc0) === 0x80) end--;
+  const bytes = key.subarray(0, end);
+  return { bytes, text: utf8 ? bytes.toString('utf8') : null, truncated: end < key.length };
+}
+
+/**
+ * The DLQ message for a bad message. Its size is bounded whatever came in: the value is cut to
+ * MAX_DEAD_LETTER_BYTES (base64) and the key to MAX_DEAD_LETTER_KEY_BYTES, as text when it is
+ * valid UTF-8 and as base64 (`key_base64`) when it is not; the reason says what was cut. The whole
+ * message is in SQLite's dead_letters table. The Kafka key is the cut key's bytes.
+ */
+export function toDeadLetterMessage(d: PendingDeadLetter, sourceTopic: string): OutgoingMessage {
+  const key = d.keyBytes === null ? null : cutKey(d.keyBytes, MAX_DEAD_LETTER_KEY_BYTES);
+  const cuts: string[] = [];
+  if (d.raw !== null && d.raw.length > MAX_DEAD_LETTER_BYTES) {
+    cuts.push(`value truncated to ${MAX_DEAD_LETTER_BYTES} of ${d.raw.length} bytes`);
+  }
+  if (key?.truncated) {
+    cuts.push(`key truncated to ${key.bytes.length} of ${d.keyBytes!.length} bytes`);
+  }
+  const record: DeadLetter = {
     source_topic: sourceTopic,
     source_partition: d.partition,
     source_offset: d.offset,
-    reason: truncated
-      ? `${d.reason} (value truncated to ${MAX_DEAD_LETTER_BYTES} of ${d.raw!.length} bytes; the whole value is in SQLite)`
-      : d.reason,
+    reason:
+      cuts.length > 0
+        ? `${d.reason} (${cuts.join('; ')}; the whole message is in SQLite)`
+        : d.reason,
     value_base64: d.raw ? d.raw.subarray(0, MAX_DEAD_LETTER_BYTES).toString('base64') : null,
-    key: d.key,
+    key: key?.text ?? null,
+    key_base64: key && key.text === null ? key.bytes.toString('base64') : null,
     received_at: new Date(d.receivedAt).toISOString(),
   };
+  return { key: key?.bytes ?? null, value: JSON.stringify(record) };
 }
