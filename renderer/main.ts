@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { connect } from './api-client.js';
+import { desktopBridge } from './desktop-bridge.js';
+import { Store } from './store.js';
+import { createControls } from './views/controls.js';
+import { createExport } from './views/export.js';
+import { createFrame } from './views/frame.js';
+import { createPlaceholder } from './views/placeholder.js';
+
+// The CSP forbids eval: zod must not even probe for `new Function`.
+z.config({ jitless: true });
+
+const bridge = desktopBridge();
+const api = connect(bridge);
+const store = new Store();
+document.documentElement.dataset.carrier = api.carrier;
+
+let announce: (text: string) => void = () => undefined;
+const screens = [
+  createControls(api, store, (t) => announce(t)),
+  createPlaceholder('topics', 'Topics', [
+    'Browse the topics stock_prices, stock_prices_enriched and stock_prices_dlq: partitions, messages, sizes, and every message with its key and value.',
+    'Until then: npx volatility-insight topics list',
+  ]),
+  createPlaceholder('charts', 'Charts', [
+    'Price, VWAP and volatility per symbol, live or over a time range.',
+    'Until then: export the enriched trades and chart them in a spreadsheet or notebook.',
+  ]),
+  createExport(api, store, bridge, (t) => announce(t)),
+];
+const frame = createFrame(store, screens, api.carrier, () => location.reload());
+announce = frame.announce;
+document.body.append(frame.root);
+frame.select(location.hash.slice(1) || 'controls');
+
+api.onEvent((event) => store.applyEvent(event));
+api.onConnection((connection) => {
+  store.update((s) => (s.connection = connection));
+  if (connection.state === 'open') void resync();
+});
+
+/** On (re)connect: the whole state again (jobs in progress, stats), and the broker detection. */
+async function resync() {
+  try {
+    store.applySnapshot(await api.call('state.get', {}));
+  } catch (err) {
+    console.warn('state.get failed', err);
+    return; // the connection dropped again; the next open resyncs
+  }
+  if (!store.state.detection) {
+    try {
+      const detection = await api.call('broker.detect', {});
+      store.update((s) => (s.detection = detection));
+    } catch {
+      // detection only picks the default provider; the form still works without it
+    }
+  }
+}
+
+setInterval(() => store.update((s) => (s.now = Date.now())), 1000);
