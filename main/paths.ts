@@ -6,8 +6,15 @@ import { fileURLToPath } from 'node:url';
 /**
  * The installed package root (where package.json, docker-compose.yml and scripts/ live): the
  * nearest folder above this module with a package.json, from the sources and from dist/ alike.
+ * In a packaged desktop app that is `<resources>/app.asar`, which docker, bash and Maven cannot
+ * read, so electron-builder copies docker-compose.yml and scripts/ beside it (extraResources)
+ * and the root is the resources folder.
  */
-export const APP_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+export const APP_ROOT = outsideAsar(findPackageRoot(dirname(fileURLToPath(import.meta.url))));
+
+export function outsideAsar(root: string): string {
+  return /\.asar$/i.test(root) ? dirname(root) : root;
+}
 
 function findPackageRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {

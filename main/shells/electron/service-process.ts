@@ -13,8 +13,8 @@ import { createClient, type Api, type Port } from '../../../contract/rpc.js';
  * freezes or kills a window. Restarts it, a bounded number of times, if it dies.
  */
 
-/** dist/main/service-host-entry.js (this file is dist/main/shells/electron/service-process.js). */
-const SERVICE_ENTRY = fileURLToPath(new URL('../../service-host-entry.js', import.meta.url));
+/** dist/main/workers/service-worker.js (this file is dist/main/shells/electron/service-process.js). */
+const SERVICE_ENTRY = fileURLToPath(new URL('../../workers/service-worker.js', import.meta.url));
 
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;

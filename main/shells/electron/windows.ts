@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, relative, sep, isAbsolute } from 'node:path';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BrowserWindow,
@@ -9,6 +9,16 @@ import {
   type IpcMainInvokeEvent,
   type WebContents,
 } from 'electron';
+import {
+  APP_ORIGIN,
+  APP_SCHEME,
+  CSP,
+  INDEX_URL,
+  MIME,
+  isAppUrl,
+  resolveRendererFile,
+  webLink,
+} from './app-origin.js';
 
 /**
  * Every window of the desktop app, and all of its hardening, in one place.
@@ -18,52 +28,15 @@ import {
  * - it gives the page a real origin of its own, so every IPC sender check compares against one
  *   exact origin, and `'self'` in the CSP means only our files (with `file://`, every file on the
  *   disk shares one origin and `'self'` would allow any local file);
- * - the handler serves only files under dist/renderer (no `..`, no symlink-free guessing), with
+ * - the handler serves only files under dist/renderer (no `..` escapes), with
  *   the CSP as a response header, so the policy holds even if index.html lost its meta tag;
  * - the `grantFileProtocolExtraPrivileges` fuse can then be off: `file://` gets no extra powers.
  */
-
-export const APP_SCHEME = 'app';
-export const APP_HOST = 'volatility-insight';
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
-const INDEX_URL = `${APP_ORIGIN}/index.html`;
 
 /** dist/renderer, next to dist/main (this file is dist/main/shells/electron/windows.js). */
 const RENDERER_DIR = fileURLToPath(new URL('../../../renderer/', import.meta.url));
 /** dist/preload/preload.cjs: one bundled CommonJS file (a sandboxed preload cannot import). */
 const PRELOAD = fileURLToPath(new URL('../../../preload/preload.cjs', import.meta.url));
-
-/**
- * No inline script or style, no eval, no remote anything: the page talks to the service only
- * through the MessagePort the preload hands it, so it needs no network (`connect-src 'none'`).
- */
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'none'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "frame-src 'none'",
-  "worker-src 'none'",
-].join('; ');
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 /** Must run before the app is ready (Electron's rule for privileged schemes). */
 export function registerAppScheme(): void {
@@ -75,29 +48,10 @@ export function registerAppScheme(): void {
   ]);
 }
 
-/** The file under dist/renderer that an app:// URL names, or null for anything else. */
-export function resolveRendererFile(url: string, root = RENDERER_DIR): string | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return null;
-  }
-  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return null;
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(parsed.pathname);
-  } catch {
-    return null;
-  }
-  if (pathname.includes('\0')) return null;
-  if (pathname === '/' || pathname === '') pathname = '/index.html';
-  const file = normalize(join(root, pathname));
-  const rel = relative(root, file);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) {
-    return null;
-  }
-  return file;
+/** Only http(s) links go to the system browser; everything else is dropped. */
+export function openExternalIfWeb(url: string): void {
+  const link = webLink(url);
+  if (link) void shell.openExternal(link);
 }
 
 function securityHeaders(contentType: string): Record<string, string> {
@@ -119,7 +73,7 @@ export function hardenSession(): void {
   const ses = session.defaultSession;
   ses.protocol.handle(APP_SCHEME, async (request) => {
     if (request.method !== 'GET') return new Response('Method not allowed', { status: 405 });
-    const file = resolveRendererFile(request.url);
+    const file = resolveRendererFile(request.url, RENDERER_DIR);
     if (!file) return new Response('Not found', { status: 404 });
     try {
       const body = await readFile(file);
@@ -142,27 +96,6 @@ export function hardenSession(): void {
     const ok = details.url.startsWith(`${APP_ORIGIN}/`) || details.url.startsWith('devtools:');
     callback({ cancel: !ok });
   });
-}
-
-/** True for a URL of our renderer. */
-export function isAppUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST;
-  } catch {
-    return false;
-  }
-}
-
-/** Only http(s) links go to the system browser; everything else is dropped. */
-export function openExternalIfWeb(url: string): void {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return;
-  }
-  if (u.protocol === 'https:' || u.protocol === 'http:') void shell.openExternal(u.toString());
 }
 
 const lockedDown = new WeakSet<WebContents>();
