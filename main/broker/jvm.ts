@@ -332,7 +332,9 @@ export class JvmBrokerProvider implements BrokerProvider {
       'share.coordinator.state.topic.replication.factor': '1',
       'share.coordinator.state.topic.min.isr': '1',
       'group.initial.rebalance.delay.ms': '0',
-      'auto.create.topics.enable': 'false',
+      // As in the Docker image (Kafka's default): a producer that sends to a topic nobody
+      // created (the seed's kafka-python producer does) gets it, with num.partitions partitions.
+      'auto.create.topics.enable': 'true',
       ...this.options.extraProperties,
     };
     return Object.entries(props)
