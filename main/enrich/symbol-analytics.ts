@@ -194,6 +194,16 @@ export const BYTES_PER_SLOT = 5 * Float64Array.BYTES_PER_ELEMENT;
 
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
+/**
+ * ln(p / q), or NaN (no return) when that is not finite. Defence in depth: the trade bounds
+ * (prices in [0.0001, 1e9]) keep every return within ±30, but an infinite one would otherwise
+ * stay in the EWMA and the window sums and poison every later value of the symbol.
+ */
+function finiteLogReturn(price: number, previousPrice: number): number {
+  const r = logReturn(price, previousPrice);
+  return Number.isFinite(r) ? r : Number.NaN;
+}
+
 class Window {
   /** Logical index (in the ring) of the oldest trade inside the window. */
   front = 0;
@@ -298,7 +308,7 @@ export class SymbolAnalytics {
         r.ts,
         r.price,
         r.volume,
-        prev ? logReturn(r.price, prev.price) : Number.NaN,
+        prev ? finiteLogReturn(r.price, prev.price) : Number.NaN,
         r.ewma_vol === null ? Number.NaN : r.ewma_vol * r.ewma_vol,
       );
       prev = r;
@@ -317,7 +327,7 @@ export class SymbolAnalytics {
     let variance = Number.NaN;
     if (r.size > 0) {
       const last = r.at(r.size - 1);
-      ret = logReturn(trade.price, r.price[last]!);
+      ret = finiteLogReturn(trade.price, r.price[last]!);
       variance = ewmaVariance(orNull(r.variance[last]!), ret, this.config.ewmaLambda);
     }
     r.push(trade.ts, trade.price, trade.volume, ret, variance);
@@ -337,7 +347,7 @@ export class SymbolAnalytics {
     let variance = Number.NaN;
     if (pos > 0) {
       const pred = r.at(pos - 1);
-      ret = logReturn(trade.price, r.price[pred]!);
+      ret = finiteLogReturn(trade.price, r.price[pred]!);
       variance = ewmaVariance(orNull(r.variance[pred]!), ret, this.config.ewmaLambda);
     }
     r.insert(pos, trade.ts, trade.price, trade.volume, ret, variance);
@@ -346,7 +356,7 @@ export class SymbolAnalytics {
     const oldNextRet = hasNext ? r.ret[next]! : Number.NaN;
     // The successor's return now has the late trade as its other leg; its emitted metrics and
     // σ² stay as they were.
-    if (hasNext) r.ret[next] = logReturn(r.price[next]!, trade.price);
+    if (hasNext) r.ret[next] = finiteLogReturn(r.price[next]!, trade.price);
     for (const w of [this.w1, this.w5]) {
       // The late trade is inside the window (as of the watermark) unless it lands before it.
       if (pos < w.front) w.front++;
