@@ -47,33 +47,39 @@ const instantText = z.string().refine((t) => parseExportInstant(t) !== null, {
   message: 'must be an ISO-8601 date or date-time, e.g. 2025-07-07 or 2025-07-07T09:30:00Z',
 });
 
+/** Which rows and how they are written: everything of an export but its destination. */
+export const ExportSelectionSchema = z.object({
+  format: ExportFormatSchema,
+  /** Exact symbol names; absent or empty = all symbols. */
+  symbols: z.array(z.string().min(1, 'a symbol is empty').max(64)).max(10_000).optional(),
+  from: instantText.optional(),
+  to: instantText.optional(),
+  /** CSV only: start with a UTF-8 byte order mark, for Excel. Default false. */
+  bom: z.boolean().optional(),
+  /** CSV only: end rows with CRLF instead of LF. Default false. */
+  crlf: z.boolean().optional(),
+});
+
+/** [from, to) must not be empty or reversed. */
+export function exportRangeIsOrdered(r: { from?: string | undefined; to?: string | undefined }) {
+  return (
+    r.from === undefined ||
+    r.to === undefined ||
+    (parseExportInstant(r.from) ?? 0) < (parseExportInstant(r.to) ?? 0)
+  );
+}
+export const EXPORT_RANGE_ERROR = { message: 'from must be before to', path: ['to'] };
+
 /**
  * What to export. `from` is inclusive and `to` exclusive ([from, to)), so consecutive exports
  * with shared bounds neither overlap nor miss rows. An existing `out` file is replaced, but only
  * once the new one is complete.
  */
-export const ExportRequestSchema = z
-  .object({
-    format: ExportFormatSchema,
-    out: z.string().min(1, 'out (the destination file) is required'),
-    /** SQLite file; opened read-only and never created. */
-    db: z.string().min(1).optional(),
-    /** Exact symbol names; absent or empty = all symbols. */
-    symbols: z.array(z.string().min(1, 'a symbol is empty')).optional(),
-    from: instantText.optional(),
-    to: instantText.optional(),
-    /** CSV only: start with a UTF-8 byte order mark, for Excel. Default false. */
-    bom: z.boolean().optional(),
-    /** CSV only: end rows with CRLF instead of LF. Default false. */
-    crlf: z.boolean().optional(),
-  })
-  .refine(
-    (r) =>
-      r.from === undefined ||
-      r.to === undefined ||
-      (parseExportInstant(r.from) ?? 0) < (parseExportInstant(r.to) ?? 0),
-    { message: 'from must be before to', path: ['to'] },
-  );
+export const ExportRequestSchema = ExportSelectionSchema.extend({
+  out: z.string().min(1, 'out (the destination file) is required'),
+  /** SQLite file; opened read-only and never created. */
+  db: z.string().min(1).optional(),
+}).refine(exportRangeIsOrdered, EXPORT_RANGE_ERROR);
 export type ExportRequest = z.infer<typeof ExportRequestSchema>;
 
 export const ExportPhaseSchema = z.enum(['counting', 'writing', 'finishing']);

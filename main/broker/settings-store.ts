@@ -88,19 +88,8 @@ export function loadBrokerSettings(path: string = settingsPath()): BrokerSetting
   return parsed.data;
 }
 
-/** Validates and writes atomically (temp file + rename), mode 0600. Returns what was written. */
-export function saveBrokerSettings(
-  settings: BrokerSettings,
-  path: string = settingsPath(),
-): BrokerSettings {
-  const valid = BrokerSettingsSchema.parse(settings);
-  let others: Record<string, unknown> = {};
-  try {
-    others = readJsonObject(path) ?? {};
-  } catch {
-    // A corrupt file is replaced: saving is how a user repairs it.
-  }
-  const text = JSON.stringify({ ...others, [BROKER_SETTINGS_KEY]: valid }, null, 2) + '\n';
+function writeSettingsFile(path: string, data: Record<string, unknown>): void {
+  const text = JSON.stringify(data, null, 2) + '\n';
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -120,5 +109,30 @@ export function saveBrokerSettings(
       `cannot write the settings file ${path}: ${(err as Error).message}`,
     );
   }
+}
+
+/** Validates and writes atomically (temp file + rename), mode 0600. Returns what was written. */
+export function saveBrokerSettings(
+  settings: BrokerSettings,
+  path: string = settingsPath(),
+): BrokerSettings {
+  const valid = BrokerSettingsSchema.parse(settings);
+  saveSettingsSection(path, BROKER_SETTINGS_KEY, valid);
   return valid;
+}
+
+/** Another section of the settings file (e.g. "weather"), as stored; null when absent. */
+export function loadSettingsSection(path: string, key: string): unknown {
+  return readJsonObject(path)?.[key] ?? null;
+}
+
+/** Replaces one section of the settings file, keeping the others; atomic, mode 0600. */
+export function saveSettingsSection(path: string, key: string, value: unknown): void {
+  let others: Record<string, unknown> = {};
+  try {
+    others = readJsonObject(path) ?? {};
+  } catch {
+    // A corrupt file is replaced: saving is how a user repairs it.
+  }
+  writeSettingsFile(path, { ...others, [key]: value });
 }

@@ -1,9 +1,10 @@
-import { BrokerError } from '../broker/provider.js';
+import { failureText } from './cli/admin-support.js';
 import { UsageError, type CliCommand, type CliContext } from './cli/command.js';
 import { brokerCommand } from './cli/broker.js';
 import { exportCommand } from './cli/export.js';
 import { groupsCommand } from './cli/groups.js';
 import { enrichCommand, produceCommand, runCommand } from './cli/pipeline-commands.js';
+import { serveCommand } from './cli/serve.js';
 import { topicsCommand } from './cli/topics.js';
 
 const COMMANDS: CliCommand[] = [
@@ -14,6 +15,7 @@ const COMMANDS: CliCommand[] = [
   topicsCommand,
   groupsCommand,
   exportCommand,
+  serveCommand,
 ];
 
 export function usage(): string {
@@ -25,6 +27,7 @@ export function usage(): string {
     ...lines,
     '',
     'Kafka commands take --brokers HOST:PORT[,...] (default: $KAFKA_BROKERS, then the saved broker: 127.0.0.1:9092 unless `broker start --save` chose another).',
+    'Flags apply to their command only; `broker start --save` changes the saved broker.',
     'Run `volatility-insight <command> --help` for its flags.',
   ].join('\n');
 }
@@ -77,11 +80,7 @@ export async function main(argv: string[], ctx?: Partial<CliContext>): Promise<n
       );
       return 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    context.stderr.write(`volatility-insight ${name}: ${message}\n`);
-    if (err instanceof BrokerError && err.detail) {
-      context.stderr.write(err.detail.replace(/^/gm, '    ') + '\n');
-    }
+    context.stderr.write(`volatility-insight ${name}: ${failureText(err)}`);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,15 +1,15 @@
 import { createInterface } from 'node:readline/promises';
-import { BrokerListSchema, type BrokerSettings } from '../../../contract/broker.js';
-import { createBrokerProvider } from '../../broker/registry.js';
-import { BrokerError } from '../../broker/provider.js';
-import { loadBrokerSettings } from '../../broker/settings-store.js';
-import { resolveBrokers, type KafkaConnection } from '../../kafka/connection.js';
-import { settingsPath } from '../../paths.js';
+import { BrokerListSchema } from '../../../contract/broker.js';
+import type { ErrorCode } from '../../../contract/errors.js';
+import { ServiceError } from '../../../contract/rpc.js';
 import { UsageError, type CliContext } from './command.js';
 
 /** `--brokers HOST:PORT[,...]` checked, or a UsageError saying what is wrong. */
 export function parseBrokerList(raw: string, flag = '--brokers'): string[] {
-  const list = resolveBrokers(raw, {});
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const parsed = BrokerListSchema.safeParse(list);
   if (!parsed.success) {
     throw new UsageError(
@@ -19,53 +19,48 @@ export function parseBrokerList(raw: string, flag = '--brokers'): string[] {
   return parsed.data;
 }
 
-/** How the persisted provider is reached (its SASL/TLS settings included for external). */
-export function persistedConnection(settings: BrokerSettings, env: NodeJS.ProcessEnv) {
-  try {
-    return createBrokerProvider(settings, env).connection();
-  } catch (err) {
-    // A docker provider that cannot be built (e.g. a bad project name) is still reached locally.
-    if (err instanceof BrokerError && settings.provider === 'docker') {
-      return { brokers: [`127.0.0.1:${settings.docker.port}`] };
-    }
-    throw err;
-  }
-}
+/**
+ * What to do next on the command line, by error code. The core's messages say what happened and
+ * what to do in words for every shell; the CLI adds its commands and flags.
+ */
+export type CliHints = Partial<Record<ErrorCode, string>>;
+
+export const DEFAULT_HINTS: CliHints = {
+  'broker-unavailable':
+    'start one with `volatility-insight broker start`, or pass --brokers HOST:PORT',
+  'db-not-found': 'pass --db FILE or set VI_DB',
+};
 
 /**
- * Where a Kafka command connects: `--brokers`, else KAFKA_BROKERS, else the persisted provider's
- * connection, else 127.0.0.1:9092. Only the persisted connection carries SASL/TLS settings.
+ * The failure for stderr: the message on one line with the CLI's hint for its code, then the
+ * error's detail (e.g. a broker's log tail) indented below.
  */
-export function resolveKafkaConnection(
-  brokersFlag: string | undefined,
-  env: NodeJS.ProcessEnv,
-): KafkaConnection {
-  if (brokersFlag !== undefined) return { brokers: parseBrokerList(brokersFlag) };
-  if (env.KAFKA_BROKERS) {
-    return { brokers: parseBrokerList(env.KAFKA_BROKERS, 'KAFKA_BROKERS') };
-  }
-  return persistedConnection(loadBrokerSettings(settingsPath(env)), env);
-}
-
-/** One line for stderr: the error's message, then a BrokerError's detail indented. */
-export function failureText(err: unknown): string {
+export function failureText(err: unknown, hints: CliHints = DEFAULT_HINTS): string {
   const message = err instanceof Error ? err.message : String(err);
-  const line = message.replace(/\s*\n\s*/g, ' ').trim();
-  if (err instanceof BrokerError && err.detail?.trim()) {
-    const detail = err.detail
+  let line = message.replace(/\s*\n\s*/g, ' ').trim();
+  const hint = err instanceof ServiceError ? hints[err.code] : undefined;
+  if (hint) line += ` (${hint})`;
+  const detail = err instanceof ServiceError ? err.detail : undefined;
+  if (detail?.trim()) {
+    const indented = detail
       .trimEnd()
       .split('\n')
       .map((l) => `    ${l}`)
       .join('\n');
-    return `${line}\n${detail}\n`;
+    return `${line}\n${indented}\n`;
   }
   return `${line}\n`;
 }
 
 /** Writes the failure to stderr and returns exit code 1; usage errors go to the dispatcher. */
-export function reportFailure(ctx: CliContext, command: string, err: unknown): number {
+export function reportFailure(
+  ctx: CliContext,
+  command: string,
+  err: unknown,
+  hints: CliHints = DEFAULT_HINTS,
+): number {
   if (err instanceof UsageError) throw err;
-  ctx.stderr.write(`volatility-insight ${command}: ${failureText(err)}`);
+  ctx.stderr.write(`volatility-insight ${command}: ${failureText(err, hints)}`);
   return 1;
 }
 

@@ -1,28 +1,26 @@
-import { describeReadError } from '../../file-errors.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import {
   BrokerProviderNameSchema,
   SaslSettingsSchema,
-  type BrokerProgress,
   type BrokerSettings,
   type BrokerStatus,
 } from '../../../contract/broker.js';
-import { BrokerError } from '../../broker/provider.js';
-import { createBrokerProvider } from '../../broker/registry.js';
-import { loadBrokerSettings, saveBrokerSettings } from '../../broker/settings-store.js';
-import { settingsPath } from '../../paths.js';
+import type { Api } from '../../../contract/rpc.js';
+import type { ServiceEvent } from '../../../contract/service.js';
 import { intFlag, parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
 import {
   canPromptSecret,
   confirm,
+  DEFAULT_HINTS,
   parseBrokerList,
   promptSecret,
   reportFailure,
   writeJson,
   type SecretInput,
 } from './admin-support.js';
+import { runJob, withApi } from './session.js';
 
 const USAGE = `volatility-insight broker start|stop|status|logs|reset [--provider docker|jvm|external]
     [--port N] [--data-dir DIR] [--brokers HOST:PORT[,...]] [--lines N] [--save] [--yes] [--json]
@@ -35,8 +33,9 @@ const USAGE = `volatility-insight broker start|stop|status|logs|reset [--provide
   logs     the last --lines lines (default 100) of the broker log
   reset    stop the broker and delete its data (needs --yes, or y on a terminal)
 
-  Settings are read from the settings file; flags override them. --save (or start with an
-  explicit --provider) saves the choice once the broker answers. --port and --data-dir apply to jvm (--port also to
+  The saved broker settings are the default; flags change them for this command only.
+  start --save makes them the default for every command, once the broker answers (a broker
+  that does not start is never saved). --port and --data-dir apply to jvm (--port also to
   docker), --brokers and the SASL/TLS flags to external.
 
   External clusters (--provider external):
@@ -50,8 +49,8 @@ const USAGE = `volatility-insight broker start|stop|status|logs|reset [--provide
     --ca-file FILE     TLS with this PEM CA file (implies --tls)
     --tls-insecure     TLS without checking the broker certificate (prints a warning)
     --no-tls           drop the saved TLS settings
-  TLS flags replace the saved TLS settings. The settings file is written with mode 0600, the
-  password included; the password is never printed.`;
+  TLS flags replace the saved TLS settings. --save writes the settings file with mode 0600,
+  the password included; the password is never printed.`;
 
 const FLAGS = {
   provider: { type: 'string' },
@@ -221,8 +220,7 @@ export function readPasswordFile(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const what = describeReadError(err);
-    throw new UsageError(`--sasl-password-file ${path} ${what}`);
+    throw new UsageError(`--sasl-password-file ${path} ${readErrorText(err)}`);
   }
   const newline = text.indexOf('\n');
   const line = (newline >= 0 ? text.slice(0, newline) : text).replace(/\r$/, '');
@@ -256,6 +254,20 @@ export async function saslPassword(
   const password = await promptSecret(ctx, `SASL password for ${who}: `, input);
   if (password === '') throw new UsageError(`no SASL password entered for ${who}`);
   return password;
+}
+
+/** Why a file cannot be read, as the end of a sentence after its path. */
+function readErrorText(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'EACCES':
+      return 'is not readable (permission denied)';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return `cannot be read (${(err as Error).message})`;
+  }
 }
 
 /** The settings with the SASL login's password filled in. */
@@ -298,6 +310,9 @@ function statusText(status: BrokerStatus): string {
   return lines.join('\n') + '\n';
 }
 
+const SAVE_ONLY_ON_START =
+  '--save applies to broker start: the settings are saved once the broker answers';
+
 export const brokerCommand: CliCommand = {
   name: 'broker',
   summary: 'Start, stop and check the Kafka broker (docker, jvm or an external cluster)',
@@ -314,13 +329,37 @@ export const brokerCommand: CliCommand = {
     }
     const { values } = parseFlags(rest, FLAGS, false);
     const lines = intFlag(values.lines, 'lines', 1) ?? 100;
+    if (lines > 10_000) throw new UsageError('--lines must be at most 10000');
+    if (values.save && action !== 'start') throw new UsageError(SAVE_ONLY_ON_START);
     try {
       return await runAction(action, values, lines, ctx, process.stdin);
     } catch (err) {
-      return reportFailure(ctx, `broker ${action}`, err);
+      return reportFailure(ctx, `broker ${action}`, err, {
+        ...DEFAULT_HINTS,
+        conflict: 'drop --brokers and unset KAFKA_BROKERS, or start that broker yourself',
+      });
     }
   },
 };
+
+/**
+ * The broker settings for this command: the saved ones (read through the service) with the
+ * flags applied, the SASL password read from its file, the environment or a prompt.
+ */
+async function settingsFor(
+  ctx: CliContext,
+  values: Overrides,
+  input: SecretInput,
+): Promise<{ saved: BrokerSettings; settings: BrokerSettings }> {
+  const saved = await withApi(ctx, {}, (api) => api.call('settings.broker', {}));
+  const applied = applyOverrides(saved, values);
+  let settings = applied.settings;
+  if (applied.sasl) {
+    const password = await saslPassword(applied.sasl, values['sasl-password-file'], ctx, input);
+    settings = withSasl(settings, { ...applied.sasl, password });
+  }
+  return { saved, settings };
+}
 
 async function runAction(
   action: Action,
@@ -333,66 +372,70 @@ async function runAction(
   ctx: CliContext,
   input: SecretInput,
 ): Promise<number> {
-  const file = settingsPath(ctx.env);
-  const applied = applyOverrides(loadBrokerSettings(file), values);
-  let settings = applied.settings;
-  if (applied.sasl) {
-    const password = await saslPassword(applied.sasl, values['sasl-password-file'], ctx, input);
-    settings = withSasl(settings, { ...applied.sasl, password });
-  }
+  const { saved, settings } = await settingsFor(ctx, values, input);
   const tls = settings.provider === 'external' ? settings.external?.tls : undefined;
   if (tls?.enabled && !tls.rejectUnauthorized) {
     ctx.stderr.write(
       'warning: TLS certificate checking is off (--tls-insecure): anyone on the network path can pose as the cluster and read what is sent, the SASL password included; use --ca-file CA.pem instead\n',
     );
   }
-  const wantsSave = values.save || (action === 'start' && values.provider !== undefined);
-  const persist = () => {
-    if (!wantsSave) return;
-    saveBrokerSettings(settings, file);
-    ctx.stderr.write(`saved broker settings (${settings.provider}) to ${file}\n`);
-    if (settings.provider === 'external') ctx.stderr.write(`  ${describeExternal(settings)}\n`);
+  const onEvent = (e: ServiceEvent) => {
+    if (e.event !== 'broker-progress') return;
+    ctx.stderr.write(`[${(e.progress.elapsedMs / 1000).toFixed(1)}s] ${e.progress.step}\n`);
   };
-  // start/status check the settings first: a broker that does not start, or wrong credentials,
-  // must not become the saved choice.
-  if (action !== 'start' && action !== 'status') persist();
-  const provider = createBrokerProvider(settings, ctx.env);
-  const onProgress = (p: BrokerProgress) =>
-    ctx.stderr.write(`[${(p.elapsedMs / 1000).toFixed(1)}s] ${p.step}\n`);
   const output = (status: BrokerStatus) =>
     values.json ? writeJson(ctx, status) : ctx.stdout.write(statusText(status));
+  const job = (
+    api: Api,
+    kind: 'broker-start' | 'broker-stop' | 'broker-reset',
+    start: () => Promise<{ jobId: string }>,
+  ) => runJob(api, kind, start, { signal: ctx.signal, onEvent });
 
-  switch (action) {
-    case 'start':
-      output(await provider.start({ onProgress, signal: ctx.signal }));
-      persist();
-      return 0;
-    case 'stop':
-      output(await provider.stop({ onProgress, signal: ctx.signal }));
-      return 0;
-    case 'status': {
-      const status = await provider.status({ signal: ctx.signal });
-      if (status.state === 'running') persist();
-      output(status);
-      return status.state === 'running' ? 0 : status.state === 'stopped' ? 3 : 1;
-    }
-    case 'logs':
-      ctx.stdout.write(await provider.logs(lines));
-      return 0;
-    case 'reset': {
-      if (!provider.resetData) {
-        throw new BrokerError(
-          'not-configured',
-          `the ${provider.name} provider has no data to reset here (an external cluster is managed where it runs)`,
-        );
+  // This command's settings, whatever is saved; saved only by start --save, once it answers.
+  return withApi(ctx, { brokerSettings: settings }, async (api) => {
+    switch (action) {
+      case 'start': {
+        const save = values.save === true;
+        output(await job(api, 'broker-start', () => api.call('broker.start', { save })));
+        if (save) {
+          ctx.stderr.write(
+            `saved broker settings (${settings.provider}): every command now uses this broker\n`,
+          );
+          if (settings.provider === 'external') {
+            ctx.stderr.write(`  ${describeExternal(settings)}\n`);
+          }
+        } else if (JSON.stringify(settings) !== JSON.stringify(saved)) {
+          ctx.stderr.write(
+            `these broker settings applied to this command only (the saved ${saved.provider} broker stays the default); add --save to make them the default\n`,
+          );
+        }
+        return 0;
       }
-      if (!(await confirm(ctx, `delete all data of the ${provider.name} broker`, values.yes))) {
-        ctx.stderr.write('not reset\n');
-        return 1;
+      case 'stop':
+        output(await job(api, 'broker-stop', () => api.call('broker.stop', {})));
+        return 0;
+      case 'status': {
+        const status = await api.call('broker.status', {});
+        output(status);
+        return status.state === 'running' ? 0 : status.state === 'stopped' ? 3 : 1;
       }
-      await provider.resetData({ onProgress, signal: ctx.signal });
-      ctx.stdout.write(`${provider.name} broker data deleted; the broker is stopped\n`);
-      return 0;
+      case 'logs':
+        ctx.stdout.write((await api.call('broker.logs', { lines })).text);
+        return 0;
+      case 'reset': {
+        const name = settings.provider;
+        // An external cluster's data is not the app's: the service refuses without asking.
+        if (
+          name !== 'external' &&
+          !(await confirm(ctx, `delete all data of the ${name} broker`, values.yes))
+        ) {
+          ctx.stderr.write('not reset\n');
+          return 1;
+        }
+        await job(api, 'broker-reset', () => api.call('broker.reset', { confirm: name }));
+        ctx.stdout.write(`${name} broker data deleted; the broker is stopped\n`);
+        return 0;
+      }
     }
-  }
+  });
 }

@@ -1,12 +1,14 @@
+import { resolve } from 'node:path';
 import {
+  EXPORT_RANGE_ERROR,
   ExportFormatSchema,
   type ExportProgress,
-  type ExportRequest,
 } from '../../../contract/export.js';
-import { ExportError } from '../../export/errors.js';
-import { runExport } from '../../export/export-job.js';
-import { defaultDbPath } from '../../paths.js';
+import { ServiceError } from '../../../contract/rpc.js';
+import { ExportStartSchema, type ExportStart } from '../../../contract/service.js';
+import { failureText, type CliHints } from './admin-support.js';
 import { parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
+import { runJob, withApi } from './session.js';
 
 const USAGE = `volatility-insight export --format csv|parquet --out FILE [--db FILE] [--symbols A,B] [--from ISO] [--to ISO] [--bom] [--crlf]
 
@@ -31,7 +33,7 @@ const FLAGS = {
   crlf: { type: 'boolean' },
 } as const;
 
-function formatOf(format: string | undefined, out: string): ExportRequest['format'] {
+function formatOf(format: string | undefined, out: string): ExportStart['format'] {
   if (format === undefined) {
     const ext = /\.(csv|parquet)$/i.exec(out)?.[1]?.toLowerCase();
     if (ext === 'csv' || ext === 'parquet') return ext;
@@ -44,8 +46,17 @@ function formatOf(format: string | undefined, out: string): ExportRequest['forma
   return parsed.data;
 }
 
-/** Parses the flags into an export request (throws UsageError for bad arguments). */
-export function parseExportArgs(argv: string[], env: NodeJS.ProcessEnv): ExportRequest {
+/** An export as the CLI asks for it: the rows and format, the file, and the database. */
+export interface ExportArgs {
+  selection: Omit<ExportStart, 'destination'>;
+  /** The file to write, absolute. */
+  out: string;
+  /** --db; absent: the service's default (VI_DB, VI_HOME's). */
+  db: string | undefined;
+}
+
+/** Parses the flags into an export (throws UsageError for bad arguments). */
+export function parseExportArgs(argv: string[]): ExportArgs {
   const { values, positionals } = parseFlags(argv, FLAGS);
   if (positionals.length > 0)
     throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
@@ -61,16 +72,27 @@ export function parseExportArgs(argv: string[], env: NodeJS.ProcessEnv): ExportR
   if (format === 'parquet' && (values.bom || values.crlf)) {
     throw new UsageError('--bom and --crlf apply to CSV only');
   }
-  return {
+  const selection = {
     format,
-    out: values.out,
-    db: values.db ?? defaultDbPath(env),
     symbols,
     from: values.from,
     to: values.to,
     bom: values.bom ?? false,
     crlf: values.crlf ?? false,
   };
+  const checked = ExportStartSchema.safeParse({
+    ...selection,
+    destination: { kind: 'grant', grant: 'check' },
+  });
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    if (issue?.message === EXPORT_RANGE_ERROR.message) {
+      throw new UsageError('--from must be before --to (--from is inclusive, --to exclusive)');
+    }
+    const flag = issue?.path[0] !== undefined ? `--${String(issue.path[0])}: ` : '';
+    throw new UsageError(`${flag}${issue?.message ?? 'invalid export'}`);
+  }
+  return { selection, out: resolve(values.out), db: values.db };
 }
 
 function duration(ms: number): string {
@@ -122,51 +144,60 @@ function progressPrinter(ctx: CliContext): { update(p: ExportProgress): void; en
   };
 }
 
-/** What to do next, by failure kind, worded for the command line. */
-function cliHint(err: ExportError): string {
-  switch (err.code) {
-    case 'db-not-found':
-      return ' (pass --db FILE or set VI_DB)';
-    case 'unwritable':
-    case 'disk-full':
-      return ' (choose another --out)';
-    default:
-      return '';
-  }
-}
+/** What to do next, by failure code, worded for the command line. */
+const EXPORT_HINTS: CliHints = {
+  'db-not-found': 'pass --db FILE or set VI_DB',
+  unwritable: 'choose another --out',
+  'disk-full': 'choose another --out',
+};
 
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Export enriched trades to CSV or Parquet (filtered, with progress)',
   usage: USAGE,
   async run(argv, ctx) {
-    const request = parseExportArgs(argv, ctx.env);
+    const { selection, out, db } = parseExportArgs(argv);
     const progress = progressPrinter(ctx);
     try {
-      const result = await runExport(request, {
-        signal: ctx.signal,
-        onProgress: (p) => progress.update(p),
+      const result = await withApi(ctx, db === undefined ? {} : { db }, async (api) => {
+        // The file named on the command line is the person's choice: granted, then exported to.
+        const { grant } = await api.call('paths.grant', { path: out, purpose: 'export' });
+        if (ctx.signal.aborted) throw new ServiceError('cancelled', 'the export was cancelled');
+        return runJob(
+          api,
+          'export',
+          () => api.call('export.start', { ...selection, destination: { kind: 'grant', grant } }),
+          {
+            signal: ctx.signal,
+            onEvent: (e) => {
+              if (e.event === 'export-progress') progress.update(e.progress);
+            },
+          },
+        );
       });
       progress.end();
       const secs = (result.elapsedMs / 1000).toFixed(1);
+      const written = result.path ?? out;
       if (result.empty) {
         ctx.stderr.write(
           `export: 0 rows matched (check --symbols, --from, --to); wrote ${
-            request.format === 'csv' ? 'a header-only CSV' : 'an empty Parquet file with the schema'
-          } to ${result.out}\n`,
+            selection.format === 'csv'
+              ? 'a header-only CSV'
+              : 'an empty Parquet file with the schema'
+          } to ${written}\n`,
         );
       } else {
         ctx.stdout.write(
-          `exported ${count(result.rows)} rows to ${result.out} (${count(result.bytes)} bytes, ` +
+          `exported ${count(result.rows)} rows to ${written} (${count(result.bytes)} bytes, ` +
             `${secs}s, ${count(Math.round(result.rowsPerSec))} rows/s)\n`,
         );
       }
       return 0;
     } catch (err) {
       progress.end();
-      if (err instanceof ExportError) {
-        if (err.code === 'invalid-request') throw new UsageError(err.message);
-        ctx.stderr.write(`export: ${err.message}${cliHint(err)}\n`);
+      if (err instanceof ServiceError) {
+        if (err.code === 'invalid-argument') throw new UsageError(err.message);
+        ctx.stderr.write(`export: ${failureText(err, EXPORT_HINTS)}`);
         return err.code === 'cancelled' ? 130 : 1;
       }
       throw err;

@@ -1,7 +1,7 @@
 import type { ConsumerGroupInfo } from '../../../contract/admin.js';
-import { listGroups } from '../../kafka/admin.js';
 import { parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
-import { formatTable, reportFailure, resolveKafkaConnection, writeJson } from './admin-support.js';
+import { formatTable, reportFailure, writeJson } from './admin-support.js';
+import { serviceOptionsFrom, withApi } from './session.js';
 
 const USAGE = `volatility-insight groups [--json] [--brokers HOST:PORT[,...]]
 
@@ -63,8 +63,9 @@ export const groupsCommand: CliCommand = {
     if (positionals.length > 0 && positionals[0] !== 'list') {
       throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
     }
+    const options = serviceOptionsFrom(values);
     try {
-      const groups = await listGroups(resolveKafkaConnection(values.brokers, ctx.env));
+      const groups = await withApi(ctx, options, (api) => api.call('groups.list', {}));
       if (values.json) writeJson(ctx, groups);
       else ctx.stdout.write(groupsText(groups));
       return 0;

@@ -1,19 +1,18 @@
 import type { EnricherResult } from '../../../contract/pipeline.js';
-import { createBrokerProvider } from '../../broker/registry.js';
-import { loadBrokerSettings } from '../../broker/settings-store.js';
-import type { KafkaConnection } from '../../kafka/connection.js';
-import { probeCluster } from '../../kafka/probe.js';
-import { settingsPath } from '../../paths.js';
-import { VolatilityService } from '../../service.js';
+import { ServiceError, type Api } from '../../../contract/rpc.js';
+import type { ServiceEvent } from '../../../contract/service.js';
+import { DEFAULT_HINTS, reportFailure, type CliHints } from './admin-support.js';
 import { parseFlags, type CliCommand, type CliContext } from './command.js';
 import {
   CONNECTION_FLAGS,
   ENRICH_FLAGS,
   PRODUCE_FLAGS,
-  connectionFrom,
-  enrichRequestFrom,
-  produceRequestFrom,
+  enrichOptionsFrom,
+  produceOptionsFrom,
+  type EnrichOptions,
+  type ProduceOptions,
 } from './pipeline-flags.js';
+import { runJob, serviceOptionsFrom, withApi } from './session.js';
 import { StatusLine } from './status-line.js';
 
 export const produceCommand: CliCommand = {
@@ -23,21 +22,23 @@ export const produceCommand: CliCommand = {
     'produce [--rate N|max] [--count N] [--symbols A,B] [--seed N] [--partitions N] [--jumps] [--sim-start ISO] [--topic T] [--brokers H:P,...]',
   async run(argv, ctx) {
     const { values } = parseFlags(argv, { ...CONNECTION_FLAGS, ...PRODUCE_FLAGS });
-    const connection = connectionFrom(values, ctx.env);
-    const { connection: _, ...options } = produceRequestFrom(values, connection);
-    await requireBroker(connection);
-    const result = (await runOneJob(ctx, connection, (s) => s.startProducer(options))) as {
-      produced: number;
-      unconfirmed: number;
-    };
-    if (result.unconfirmed > 0) {
-      ctx.stderr.write(
-        `${result.unconfirmed} messages were not confirmed by the broker before the stop gave up\n`,
-      );
-      return 1;
+    const options = serviceOptionsFrom(values);
+    const produce = produceOptionsFrom(values);
+    try {
+      return await withApi(ctx, options, async (api) => {
+        const { produced } = await runPipeline(ctx, api, { produce });
+        if (produced!.unconfirmed > 0) {
+          ctx.stderr.write(
+            `${produced!.unconfirmed} messages were not confirmed by the broker before the stop gave up\n`,
+          );
+          return 1;
+        }
+        ctx.stdout.write(`produced ${produced!.produced} trades to ${produce.topic}\n`);
+        return 0;
+      });
+    } catch (err) {
+      return reportFailure(ctx, 'produce', err);
     }
-    ctx.stdout.write(`produced ${result.produced} trades to ${options.topic}\n`);
-    return 0;
   },
 };
 
@@ -48,14 +49,18 @@ export const enrichCommand: CliCommand = {
     'enrich [--db FILE] [--until-idle MS] [--group ID] [--grace-ms MS] [--weather-key KEY] [--weather-url URL] [--topic T] [--enriched-topic T] [--dlq-topic T] [--brokers H:P,...]',
   async run(argv, ctx) {
     const { values } = parseFlags(argv, { ...CONNECTION_FLAGS, ...ENRICH_FLAGS });
-    const connection = connectionFrom(values, ctx.env);
-    const { connection: _, ...options } = enrichRequestFrom(values, connection, ctx.env);
-    await requireBroker(connection);
-    const result = (await runOneJob(ctx, connection, (s) =>
-      s.startEnricher(options),
-    )) as EnricherResult;
-    ctx.stdout.write(summary(result, options.db));
-    return 0;
+    const options = serviceOptionsFrom(values);
+    const enrich = enrichOptionsFrom(values);
+    try {
+      return await withApi(ctx, options, async (api) => {
+        const { database } = await api.call('settings.get', {});
+        const { enriched } = await runPipeline(ctx, api, { enrich });
+        ctx.stdout.write(summary(enriched!, database));
+        return 0;
+      });
+    } catch (err) {
+      return reportFailure(ctx, 'enrich', err);
+    }
   },
 };
 
@@ -71,80 +76,136 @@ export const runCommand: CliCommand = {
       ...ENRICH_FLAGS,
       'start-broker': { type: 'boolean' },
     });
-    const connection = connectionFrom(values, ctx.env);
-    const { connection: _p, ...produce } = produceRequestFrom(values, connection);
-    const { connection: _e, ...enrich } = enrichRequestFrom(values, connection, ctx.env);
-    if (values['start-broker'] === true) await ensureBroker(connection, ctx);
-    else await requireBroker(connection);
-
-    return withPipeline(ctx, connection, async (service, status) => {
-      const producer = service.startProducer(produce).jobId;
-      const enricher = service.startEnricher(enrich).jobId;
-      const producing = service.waitFor(producer) as Promise<{
-        produced: number;
-        unconfirmed: number;
-      }>;
-      const enriching = service.waitFor(enricher) as Promise<EnricherResult>;
-      // Ctrl-C: the producer flushes and stops first; the consumer then stores its batch in progress.
-      const onAbort = () => {
-        service.cancelJob(producer);
-        // …and stores what the producer sent before it stopped: nothing of this run is left behind.
-        void producing.catch(() => undefined).finally(() => service.finishJob(enricher));
-      };
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        // With --count the producer ends on its own; the consumer goes on until idle or Ctrl-C.
-        // Both awaited at once: a consumer failure must not wait for (or outlive) the producer.
-        const [produced, result] = await Promise.all([producing, enriching]);
-        status.stop();
-        ctx.stdout.write(`produced ${produced.produced} trades\n` + summary(result, enrich.db));
-        return produced.unconfirmed > 0 ? 1 : 0;
-      } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-      }
-    });
+    const options = serviceOptionsFrom(values);
+    const produce = produceOptionsFrom(values);
+    const enrich = enrichOptionsFrom(values);
+    let hints: CliHints = DEFAULT_HINTS;
+    try {
+      return await withApi(ctx, options, async (api) => {
+        const { database } = await api.call('settings.get', {});
+        let notStarted: ServiceError | null = null;
+        if (values['start-broker'] === true) notStarted = await startBroker(ctx, api);
+        if (ctx.signal.aborted) return 130;
+        let outcome: Awaited<ReturnType<typeof runPipeline>>;
+        try {
+          outcome = await runPipeline(ctx, api, { produce, enrich });
+        } catch (err) {
+          // No broker answers, and --start-broker could not start the saved one: say why.
+          if (notStarted && err instanceof ServiceError && err.code === 'broker-unavailable') {
+            hints = { ...DEFAULT_HINTS, conflict: CONFLICT_HINT };
+            throw new ServiceError(
+              notStarted.code,
+              `${err.message}; --start-broker did not start the saved broker: ${notStarted.message}`,
+              notStarted.detail,
+            );
+          }
+          throw err;
+        }
+        const { produced, enriched } = outcome;
+        ctx.stdout.write(`produced ${produced!.produced} trades\n` + summary(enriched!, database));
+        return produced!.unconfirmed > 0 ? 1 : 0;
+      });
+    } catch (err) {
+      return reportFailure(ctx, 'run', err, hints);
+    }
   },
 };
 
-/** A service for one CLI command, its events on the status line; every job stopped at the end. */
-async function withPipeline<T>(
+const CONFLICT_HINT = 'drop --brokers and unset KAFKA_BROKERS to use the saved broker';
+
+/**
+ * `run --start-broker` (what `npm start` does): starts the saved broker provider, or finds it
+ * running (the job then ends at once). When clients are set to connect elsewhere (--brokers,
+ * KAFKA_BROKERS) or something else holds the port, nothing is started and the pipeline simply
+ * connects: that refusal is returned, to explain a broker that then does not answer.
+ */
+async function startBroker(ctx: CliContext, api: Api): Promise<ServiceError | null> {
+  ctx.stderr.write('starting the Kafka broker (or finding it running)…\n');
+  try {
+    const status = await runJob(
+      api,
+      'broker-start',
+      () => api.call('broker.start', { save: false }),
+      {
+        signal: ctx.signal,
+        onEvent: (e) => {
+          if (e.event === 'broker-progress') {
+            const p = e.progress;
+            ctx.stderr.write(`  ${p.step} (${(p.elapsedMs / 1000).toFixed(1)} s)\n`);
+          }
+        },
+      },
+    );
+    ctx.stderr.write(
+      `${status.provider} broker ready at ${status.brokers.join(',')}; stop it later with \`volatility-insight broker stop\`\n`,
+    );
+    return null;
+  } catch (err) {
+    if (err instanceof ServiceError && (err.code === 'conflict' || err.code === 'port-in-use')) {
+      return err;
+    }
+    if (err instanceof ServiceError && err.code === 'cancelled') return null;
+    throw err;
+  }
+}
+
+/**
+ * Runs the producer, the enrichment, or both, with the live status line, until they end (with
+ * --count / --until-idle) or Ctrl-C. Ctrl-C on both: `pipeline.stop` — the producer flushes and
+ * stops, then the enrichment stores what it sent, so nothing of this run is left behind.
+ */
+async function runPipeline(
   ctx: CliContext,
-  connection: KafkaConnection,
-  body: (service: VolatilityService, status: StatusLine) => Promise<T>,
-): Promise<T> {
-  const service = new VolatilityService({ env: ctx.env, connection });
+  api: Api,
+  stages: { produce?: ProduceOptions; enrich?: EnrichOptions },
+) {
   const status = new StatusLine(ctx);
-  service.events.on('event', (e) => {
+  const onEvent = (e: ServiceEvent) => {
     if (e.event === 'producer-stats') status.producer = e.stats;
     if (e.event === 'enricher-stats') status.enricher = e.stats;
-  });
+  };
+  const { produce, enrich } = stages;
+  // jobOutcome calls start at once, so these hold the start calls once the jobs are created.
+  const starts: Promise<unknown>[] = [];
+  const producing = produce
+    ? runJob(api, 'producer', () => track(starts, api.call('producer.start', produce)), {
+        onEvent,
+      })
+    : undefined;
+  const enriching = enrich
+    ? runJob(api, 'enricher', () => track(starts, api.call('enricher.start', enrich)), {
+        onEvent,
+      })
+    : undefined;
+  const stop = () => {
+    // Once both are started (or failed to), so the stop cannot come before the jobs exist.
+    void Promise.allSettled(starts).then(() => {
+      const call =
+        producing && enriching
+          ? api.call('pipeline.stop', {})
+          : producing
+            ? api.call('producer.stop', {})
+            : api.call('enricher.stop', { drain: false });
+      return call.catch(() => undefined);
+    });
+  };
+  if (ctx.signal.aborted) stop();
+  else ctx.signal.addEventListener('abort', stop, { once: true });
   status.start();
   try {
-    return await body(service, status);
+    // Both awaited at once: a consumer failure must not wait for (or outlive) the producer.
+    const [produced, enriched] = await Promise.all([producing, enriching]);
+    status.stop();
+    return { produced, enriched };
   } finally {
-    await service.shutdown();
+    ctx.signal.removeEventListener('abort', stop);
     status.stop();
   }
 }
 
-/** Runs one pipeline job with live status; Ctrl-C stops it cleanly. Returns its result. */
-function runOneJob(
-  ctx: CliContext,
-  connection: KafkaConnection,
-  start: (service: VolatilityService) => { jobId: string },
-): Promise<unknown> {
-  return withPipeline(ctx, connection, async (service, status) => {
-    const { jobId } = start(service);
-    const onAbort = () => service.cancelJob(jobId);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const result = await service.waitFor(jobId);
-      status.stop();
-      return result;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-    }
-  });
+function track<T>(list: Promise<unknown>[], p: Promise<T>): Promise<T> {
+  list.push(p);
+  return p;
 }
 
 function summary(result: EnricherResult, db: string): string {
@@ -152,41 +213,4 @@ function summary(result: EnricherResult, db: string): string {
     `enriched ${result.enriched} trades, ${result.deadLetters} dead letters; ` +
     `${result.rowsStored} rows in ${db}\n`
   );
-}
-
-/** Fails fast, with what to do, when no broker answers. */
-async function requireBroker(connection: KafkaConnection): Promise<void> {
-  try {
-    await probeCluster(connection, 5000);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}. Start a broker with \`volatility-insight broker start\` (or pass --brokers / KAFKA_BROKERS)`,
-    );
-  }
-}
-
-/**
- * `run --start-broker` (what `npm start` does): when nothing answers, starts the saved broker
- * provider — the local JVM broker on 127.0.0.1:9092 unless the settings choose another.
- */
-async function ensureBroker(connection: KafkaConnection, ctx: CliContext): Promise<void> {
-  try {
-    await probeCluster(connection, 3000);
-    return;
-  } catch {
-    // nothing answers yet: start the saved provider below
-  }
-  const provider = createBrokerProvider(loadBrokerSettings(settingsPath(ctx.env)), ctx.env);
-  const target = provider.connection().brokers.join(',');
-  if (target !== connection.brokers.join(',')) {
-    throw new Error(
-      `no broker answers at ${connection.brokers.join(',')}, and --start-broker starts the saved ${provider.name} broker at ${target}: drop --brokers / KAFKA_BROKERS, or start that broker yourself`,
-    );
-  }
-  ctx.stderr.write(`starting the ${provider.name} Kafka broker at ${target}…\n`);
-  await provider.start({
-    signal: ctx.signal,
-    onProgress: (p) => ctx.stderr.write(`  ${p.step} (${(p.elapsedMs / 1000).toFixed(1)} s)\n`),
-  });
-  ctx.stderr.write('broker ready; stop it later with `volatility-insight broker stop`\n');
 }

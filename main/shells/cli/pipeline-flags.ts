@@ -1,14 +1,12 @@
-import { ProduceRequestSchema, EnrichRequestSchema } from '../../../contract/pipeline.js';
-import type { EnrichRequest, ProduceRequest } from '../../../contract/pipeline.js';
 import { TOPICS, parseTradeTimestamp } from '../../../contract/trade.js';
-import type { KafkaConnection } from '../../kafka/connection.js';
-import { resolveKafkaConnection } from './admin-support.js';
-import { defaultDbPath } from '../../paths.js';
+import {
+  EnrichOptionsSchema,
+  ProduceOptionsSchema,
+  type CommandInput,
+} from '../../../contract/service.js';
 import { UsageError, intFlag } from './command.js';
 
-export const CONNECTION_FLAGS = {
-  brokers: { type: 'string' },
-} as const;
+export { CONNECTION_FLAGS } from './session.js';
 
 export const PRODUCE_FLAGS = {
   rate: { type: 'string' },
@@ -36,12 +34,11 @@ export const ENRICH_FLAGS = {
 type Values = Record<string, string | boolean | undefined>;
 const str = (v: Values, k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
 
-/** --brokers, else KAFKA_BROKERS, else the saved broker settings (with their SASL/TLS). */
-export function connectionFrom(values: Values, env: NodeJS.ProcessEnv): KafkaConnection {
-  return resolveKafkaConnection(str(values, 'brokers'), env);
-}
+export type ProduceOptions = CommandInput<'producer.start'>;
+export type EnrichOptions = CommandInput<'enricher.start'>;
 
-export function produceRequestFrom(values: Values, connection: KafkaConnection): ProduceRequest {
+/** The simulator's flags as `producer.start` options, checked by its schema (UsageError). */
+export function produceOptionsFrom(values: Values): ProduceOptions {
   const rateText = str(values, 'rate') ?? '1';
   const rate = rateText === 'max' ? 'max' : Number(rateText);
   if (rate !== 'max' && !(Number.isFinite(rate) && rate > 0)) {
@@ -55,8 +52,7 @@ export function produceRequestFrom(values: Values, connection: KafkaConnection):
     ?.split(',')
     .map((s) => s.trim().toUpperCase())
     .filter(Boolean);
-  const parsed = ProduceRequestSchema.safeParse({
-    connection,
+  const options: ProduceOptions = {
     topic: str(values, 'topic') ?? TOPICS.trades,
     rate,
     count: intFlag(str(values, 'count'), 'count', 1),
@@ -65,32 +61,23 @@ export function produceRequestFrom(values: Values, connection: KafkaConnection):
     seed: intFlag(str(values, 'seed'), 'seed', 0),
     jumps: values.jumps === true,
     simulatedStart: simStart,
-  });
+  };
+  const parsed = ProduceOptionsSchema.safeParse(options);
   if (!parsed.success) throw new UsageError(firstIssue(parsed.error.issues));
   return parsed.data;
 }
 
-export function enrichRequestFrom(
-  values: Values,
-  connection: KafkaConnection,
-  env: NodeJS.ProcessEnv,
-): EnrichRequest {
-  const weatherKey = str(values, 'weather-key') ?? env.OPENWEATHER_API_KEY;
-  const weatherUrl = str(values, 'weather-url') ?? env.OPENWEATHER_BASE_URL;
-  const parsed = EnrichRequestSchema.safeParse({
-    connection,
-    db: str(values, 'db') ?? defaultDbPath(env),
+/** The enrichment's flags as `enricher.start` options (the database and weather are service options). */
+export function enrichOptionsFrom(values: Values): EnrichOptions {
+  const options: EnrichOptions = {
     sourceTopic: str(values, 'topic') ?? TOPICS.trades,
     enrichedTopic: str(values, 'enriched-topic') ?? TOPICS.enriched,
     deadLetterTopic: str(values, 'dlq-topic') ?? TOPICS.deadLetters,
     groupId: str(values, 'group'),
     untilIdleMs: intFlag(str(values, 'until-idle'), 'until-idle', 1),
     gracePeriodMs: intFlag(str(values, 'grace-ms'), 'grace-ms', 0),
-    weather: {
-      ...(weatherKey ? { apiKey: weatherKey } : {}),
-      ...(weatherUrl ? { baseUrl: weatherUrl } : {}),
-    },
-  });
+  };
+  const parsed = EnrichOptionsSchema.safeParse(options);
   if (!parsed.success) throw new UsageError(firstIssue(parsed.error.issues));
   return parsed.data;
 }

@@ -1,13 +1,7 @@
-import type { TopicInfo } from '../../../contract/admin.js';
-import { createTopic, deleteTopic, listTopics } from '../../kafka/admin.js';
+import { TopicNameSchema, type TopicInfo } from '../../../contract/admin.js';
 import { intFlag, parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
-import {
-  confirm,
-  formatTable,
-  reportFailure,
-  resolveKafkaConnection,
-  writeJson,
-} from './admin-support.js';
+import { confirm, formatTable, reportFailure, writeJson } from './admin-support.js';
+import { serviceOptionsFrom, withApi } from './session.js';
 
 const USAGE = `volatility-insight topics list [--all] [--watermarks] [--json] [--brokers HOST:PORT[,...]]
 volatility-insight topics create NAME [--partitions N] [--replication-factor N] [--retention-ms MS] [--json] [--brokers ...]
@@ -96,12 +90,14 @@ export const topicsCommand: CliCommand = {
       );
     }
     const { values, positionals } = parseFlags(rest, FLAGS, true);
+    const options = serviceOptionsFrom(values);
     try {
       if (action === 'list') {
         if (positionals.length > 0)
           throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
-        const conn = resolveKafkaConnection(values.brokers, ctx.env);
-        const topics = await listTopics(conn, { includeInternal: values.all === true });
+        const topics = await withApi(ctx, options, (api) =>
+          api.call('topics.list', { includeInternal: values.all === true }),
+        );
         if (values.json) writeJson(ctx, topics);
         else {
           ctx.stdout.write(topicTable(topics));
@@ -111,12 +107,13 @@ export const topicsCommand: CliCommand = {
         return 0;
       }
       if (action === 'create') {
-        const name = topicName(values, positionals, 'create');
+        const name = checkedName(topicName(values, positionals, 'create'));
         const partitions = intFlag(values.partitions, 'partitions', 1) ?? 1;
         const replicationFactor = intFlag(values['replication-factor'], 'replication-factor', 1);
         const retentionMs = intFlag(values['retention-ms'], 'retention-ms', -1);
-        const conn = resolveKafkaConnection(values.brokers, ctx.env);
-        const topic = await createTopic(conn, { name, partitions, replicationFactor, retentionMs });
+        const topic = await withApi(ctx, options, (api) =>
+          api.call('topics.create', { name, partitions, replicationFactor, retentionMs }),
+        );
         if (values.json) writeJson(ctx, topic);
         else {
           ctx.stdout.write(
@@ -125,18 +122,31 @@ export const topicsCommand: CliCommand = {
         }
         return 0;
       }
-      const name = topicName(values, positionals, 'delete');
-      const conn = resolveKafkaConnection(values.brokers, ctx.env);
+      const name = checkedName(topicName(values, positionals, 'delete'));
       if (!(await confirm(ctx, `delete topic "${name}" and all its messages`, values.yes))) {
         ctx.stderr.write('not deleted\n');
         return 1;
       }
-      await deleteTopic(conn, name);
-      if (values.json) writeJson(ctx, { deleted: name });
-      else ctx.stdout.write(`deleted topic ${name}\n`);
+      // The name typed on the command line (and confirmed) is the confirmation the service needs.
+      const { deleted } = await withApi(ctx, options, (api) =>
+        api.call('topics.delete', { name, confirm: name }),
+      );
+      if (values.json) writeJson(ctx, { deleted });
+      else ctx.stdout.write(`deleted topic ${deleted}\n`);
       return 0;
     } catch (err) {
       return reportFailure(ctx, `topics ${action}`, err);
     }
   },
 };
+
+/** A name Kafka would refuse fails here, with the rule (exit 1, like Kafka's own refusal). */
+function checkedName(name: string): string {
+  const parsed = TopicNameSchema.safeParse(name);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid topic name ${JSON.stringify(name)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,7 +1,6 @@
-import { defaultDbPath } from '../../../main/paths.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { UsageError, type CliContext } from '../../../main/shells/cli/command.js';
@@ -100,18 +99,23 @@ describe('volatility-insight export (CLI)', () => {
       ['--out', 'x.csv', 'extra'],
       ['--out', 'x.csv', '--nope'],
     ];
-    for (const argv of bad)
-      assert.throws(() => parseExportArgs(argv, {}), UsageError, argv.join(' '));
-    assert.deepEqual(parseExportArgs(['--out', 'a.CSV', '--symbols', 'AAPL, MSFT'], {}), {
-      format: 'csv',
-      out: 'a.CSV',
-      db: defaultDbPath({}),
-      symbols: ['AAPL', 'MSFT'],
-      from: undefined,
-      to: undefined,
-      bom: false,
-      crlf: false,
+    for (const argv of bad) assert.throws(() => parseExportArgs(argv), UsageError, argv.join(' '));
+    assert.deepEqual(parseExportArgs(['--out', 'a.CSV', '--symbols', 'AAPL, MSFT']), {
+      selection: {
+        format: 'csv',
+        symbols: ['AAPL', 'MSFT'],
+        from: undefined,
+        to: undefined,
+        bom: false,
+        crlf: false,
+      },
+      out: resolve('a.CSV'),
+      db: undefined,
     });
+    assert.throws(
+      () => parseExportArgs(['--out', 'a.csv', '--from', '2025-07-08', '--to', '2025-07-07']),
+      /--from must be before --to/,
+    );
   });
 
   it('an invalid --from is a usage error', async (t) => {

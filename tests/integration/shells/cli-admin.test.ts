@@ -1,12 +1,12 @@
 import { assertOneLineFailure, runCli } from '../../support/cli.js';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { ConsumerGroupInfoSchema, TopicInfoSchema } from '../../../contract/admin.js';
 import { BrokerStatusSchema } from '../../../contract/broker.js';
-import { BrokerError } from '../../../main/broker/provider.js';
+import { ServiceError } from '../../../contract/rpc.js';
 import { createKafka } from '../../../main/kafka/connection.js';
 import { freePort } from '../../../main/net-util.js';
 import { failureText } from '../../../main/shells/cli/admin-support.js';
@@ -259,13 +259,34 @@ describe('broker command', () => {
     }
   });
 
-  it('starts an external cluster, saves it, and other commands then use it', async () => {
+  it('a one-off `broker start --port N` (no --save) leaves the saved settings alone', async () => {
+    const file = join(home.path, 'settings.json');
+    const saved = JSON.stringify({ broker: { provider: 'docker', docker: { port: 19092 } } });
+    writeFileSync(file, saved);
+    try {
+      // The test broker is running: the start finds it and ends at once.
+      const r = await run(brokerCommand, ['start', ...jvmFlags()]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^jvm broker: running$/m);
+      assert.match(r.stderr, /applied to this command only .*add --save/);
+      assert.doesNotMatch(r.stderr, /saved broker settings/);
+      assert.equal(readFileSync(file, 'utf8'), saved, 'the settings file is unchanged');
+      // --save applies to start only.
+      await assert.rejects(run(brokerCommand, ['stop', '--save', ...jvmFlags()]), UsageError);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    assert.equal(existsSync(file), false);
+  });
+
+  it('starts an external cluster, saves it (--save), and other commands then use it', async () => {
     const start = await run(brokerCommand, [
       'start',
       '--provider',
       'external',
       '--brokers',
       broker.brokers,
+      '--save',
     ]);
     assert.equal(start.code, 0, start.stderr);
     assert.match(start.stdout, /^external broker: running$/m);
@@ -289,7 +310,7 @@ describe('broker command', () => {
     assertOneLineFailure(
       await run(brokerCommand, ['reset', '--yes']),
       'volatility-insight broker reset: ',
-      /no data to reset/,
+      /managed where the cluster runs/,
     );
   });
 
@@ -331,7 +352,7 @@ describe('broker command', () => {
   });
 
   it('prints a BrokerError detail indented under the reason', () => {
-    const text = failureText(new BrokerError('health-timeout', 'no answer', 'line 1\nline 2'));
+    const text = failureText(new ServiceError('health-timeout', 'no answer', 'line 1\nline 2'));
     assert.equal(text, 'no answer\n    line 1\n    line 2\n');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProduceRequestSchema } from '../../../contract/pipeline.js';
-import { produceRequestFrom } from '../../../main/shells/cli/pipeline-flags.js';
+import { produceOptionsFrom } from '../../../main/shells/cli/pipeline-flags.js';
 
 const connection = { brokers: ['127.0.0.1:9092'] };
 const issue = (input: Record<string, unknown>) => {
@@ -30,8 +30,7 @@ describe('ProduceRequestSchema', () => {
 });
 
 describe('CLI produce flags', () => {
-  const produce = (values: Record<string, string>) => () =>
-    produceRequestFrom(values, { brokers: ['127.0.0.1:9092'] });
+  const produce = (values: Record<string, string>) => () => produceOptionsFrom(values);
   it('--symbols: a symbol outside the rule is a usage error that names the rule', () => {
     assert.throws(produce({ symbols: 'AAPL,=cmd|x' }), {
       name: 'UsageError',

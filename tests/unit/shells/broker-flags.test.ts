@@ -1,6 +1,6 @@
 import { runCli } from '../../support/cli.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -293,7 +293,8 @@ describe('broker command: SASL/TLS usage errors exit 2', () => {
     ]);
     assert.equal(r.code, 2);
     assert.match(r.err, /no SASL password for "u" \(PLAIN\): set KAFKA_SASL_PASSWORD/);
-    assert.doesNotMatch(r.err, /saved broker settings/, 'nothing saved');
+    assert.doesNotMatch(r.err, /^saved broker settings/m, 'nothing saved');
+    assert.equal(existsSync(join(dir, 'home', 'settings.json')), false, 'no settings file');
   });
 
   it('the help lists the SASL and TLS flags', async () => {
