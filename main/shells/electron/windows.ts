@@ -86,9 +86,16 @@ export function hardenSession(): void {
   ses.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
   ses.setDevicePermissionHandler(() => false);
+  // The policy is written out here (not `[CSP]`) so electronegativity can evaluate it;
+  // tests/unit/build/electron-shell.test.ts keeps it equal to app-origin.ts's CSP.
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({
-      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] },
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; frame-src 'none'; worker-src 'none'",
+        ],
+      },
     });
   });
   // Nothing leaves the machine from the page: any request that is not app:// (or devtools) fails.
@@ -154,6 +161,8 @@ export function createMainWindow(hooks: WindowHooks): BrowserWindow {
       navigateOnDragDrop: false,
       spellcheck: false,
       safeDialogs: true,
+      // Middle-click would open links in new windows (denied anyway by setWindowOpenHandler).
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   windows.add(win);

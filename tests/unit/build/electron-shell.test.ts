@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -68,5 +69,15 @@ describe('the desktop renderer origin (app://volatility-insight)', () => {
     assert.match(CSP, /default-src 'none'/);
     assert.match(CSP, /script-src 'self'/);
     assert.match(CSP, /connect-src 'none'/);
+  });
+
+  it('sends the same CSP from the session hook as from the app:// handler', () => {
+    // windows.ts spells the policy out for electronegativity; it must stay the one policy.
+    const source = readFileSync(
+      new URL('../../../main/shells/electron/windows.ts', import.meta.url),
+      'utf8',
+    );
+    const literal = /'Content-Security-Policy': \[\s*"([^"]+)"/.exec(source)?.[1];
+    assert.equal(literal, CSP);
   });
 });
