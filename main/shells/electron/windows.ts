@@ -43,7 +43,9 @@ export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([
     {
       scheme: APP_SCHEME,
-      privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false },
+      // corsEnabled: the page's `<script type="module">` is fetched in CORS mode; no other origin
+      // gets our files (the handler sends no Access-Control-Allow-Origin).
+      privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: true },
     },
   ]);
 }
