@@ -1,5 +1,5 @@
 import { ServiceError } from '../contract/rpc.js';
-import type { ErrorCode, ServiceErrorData } from '../contract/errors.js';
+import { ServiceErrorSchema, type ErrorCode, type ServiceErrorData } from '../contract/errors.js';
 
 /**
  * What a person sees for an error: a short title in plain words, the service's message (which
@@ -140,6 +140,9 @@ const TITLES: Partial<
 export function asServiceError(err: unknown): ServiceErrorData {
   if (err instanceof ServiceError)
     return { code: err.code, message: err.message, detail: err.detail };
+  // a job's error, as a job-finished event carries it
+  const parsed = ServiceErrorSchema.safeParse(err);
+  if (parsed.success) return parsed.data;
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 

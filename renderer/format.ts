@@ -37,9 +37,9 @@ export function utcDateTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** 14:23:45 UTC */
+/** 14:23 UTC */
 export function utcTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 }
 
 /** A `datetime-local` value read as UTC, as ISO-8601; null when empty or not a date. */

@@ -70,13 +70,19 @@ function brokerCard(api: AppApi, store: Store, announce: (t: string) => void): C
         render(store.state);
       });
       radios.set(p, input);
-      const note = h('span', { class: 'hint' });
+      const note = h('span', { class: 'hint provider-note', id: uid('prov-note') });
+      input.setAttribute('aria-describedby', note.id);
       availability.set(p, note);
       return h(
         'div',
-        { class: 'field inline' },
-        input,
-        h('label', { for: input.id }, PROVIDER_NAMES[p], ' ', note),
+        { class: 'provider-choice' },
+        h(
+          'div',
+          { class: 'field inline' },
+          input,
+          h('label', { for: input.id }, PROVIDER_NAMES[p]),
+        ),
+        note,
       );
     }),
   );
@@ -215,7 +221,7 @@ function brokerCard(api: AppApi, store: Store, announce: (t: string) => void): C
       const { text } = await api.call('broker.logs', { lines: 200 });
       logText.textContent = text || '(the log is empty)';
       logText.scrollTop = logText.scrollHeight;
-      setText(logStatus, `Updated ${fmt.utcTime(Date.now())}`);
+      setText(logStatus, `Updated ${fmt.utcDateTime(Date.now())}`);
     } catch (err) {
       setText(
         logStatus,
@@ -508,13 +514,15 @@ function brokerCard(api: AppApi, store: Store, announce: (t: string) => void): C
       if (!note) continue;
       const d = s.detection;
       const text =
-        p === 'external' || !d
-          ? ''
-          : d[p].available
-            ? d.recommended === p
-              ? '— recommended'
-              : ''
-            : `— ${d[p].detail}`;
+        p === 'external'
+          ? 'A cluster you run elsewhere (SASL, TLS).'
+          : !d
+            ? ''
+            : d[p].available
+              ? d.recommended === p
+                ? 'Recommended here.'
+                : 'Available.'
+              : `Not available: ${d[p].detail}`;
       setText(note, text);
     }
     show(portField, sel !== 'external');
