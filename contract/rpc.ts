@@ -32,7 +32,7 @@ export const ClientFrameSchema = z.discriminatedUnion('t', [
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
 /** Frames from the service to a view. */
-export const ServerFrameSchema = z.discriminatedUnion('t', [
+const ReplyFrameSchema = z.discriminatedUnion('ok', [
   z.object({
     t: z.literal('reply'),
     id: z.number().int().nonnegative(),
@@ -45,6 +45,10 @@ export const ServerFrameSchema = z.discriminatedUnion('t', [
     ok: z.literal(false),
     error: ServiceErrorSchema,
   }),
+]);
+
+export const ServerFrameSchema = z.union([
+  ReplyFrameSchema,
   z.object({ t: z.literal('event'), event: ServiceEventSchema }),
   /** The service cannot read a frame (not JSON, unknown shape): a reply without an id. */
   z.object({ t: z.literal('error'), error: ServiceErrorSchema }),

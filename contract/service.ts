@@ -122,6 +122,8 @@ export type BrokerChoice = z.input<typeof BrokerChoiceSchema>;
 export const SettingsViewSchema = z.object({
   broker: z.object({
     provider: BrokerProviderNameSchema,
+    /** False while nobody chose a provider: a view may then suggest broker.detect's. */
+    providerSaved: z.boolean(),
     jvm: z.object({ port: PortSchema }),
     docker: z.object({ port: PortSchema, image: z.string() }),
     external: z

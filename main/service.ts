@@ -28,6 +28,7 @@ import { DEFAULT_KAFKA_IMAGE } from './broker/docker.js';
 import { BrokerError, type BrokerProvider } from './broker/provider.js';
 import { createBrokerProvider } from './broker/registry.js';
 import {
+  BROKER_SETTINGS_KEY,
   SettingsFileError,
   loadBrokerSettings,
   loadSettingsSection,
@@ -160,7 +161,7 @@ export class VolatilityService {
     'settings.broker': () => this.brokerSettings(),
 
     'broker.detect': () => detectProviders(this.env),
-    'broker.status': async ({}, ctx) => {
+    'broker.status': async (_args, ctx) => {
       const status = await this.provider().status({ signal: ctx.signal });
       this.noteBrokerStatus(status);
       return status;
@@ -298,6 +299,9 @@ export class VolatilityService {
     return {
       broker: {
         provider: settings.provider,
+        providerSaved:
+          this.options.brokerSettings !== undefined ||
+          loadSettingsSection(this.settingsFile, BROKER_SETTINGS_KEY) !== null,
         jvm: { port: settings.jvm.port },
         docker: {
           port: settings.docker.port,
