@@ -423,12 +423,12 @@ function brokerCard(api: AppApi, store: Store, announce: (t: string) => void): C
       }
     }
     if (!providerTouched) {
-      // the running broker's provider; else a saved non-default choice; else what detection recommends
+      // the running broker's provider; else the saved choice; else what detection recommends
       const saved = settings.broker.provider;
       const provider =
         s.broker && s.broker.state !== 'stopped'
           ? s.broker.provider
-          : saved !== 'jvm'
+          : settings.broker.providerSaved
             ? saved
             : (s.detection?.recommended ?? saved);
       const r = radios.get(provider);
