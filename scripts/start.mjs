@@ -38,17 +38,58 @@ function electronBinary() {
   }
 }
 
-/** Runs a child in the foreground: Ctrl-C reaches it (same process group); its exit is ours. */
+/**
+ * Runs a child in the foreground; its exit is ours. Ctrl-C reaches the child from the terminal
+ * directly (same process group), so SIGINT is not forwarded: a second copy would read as "Ctrl-C
+ * again to force". SIGTERM, which usually comes to us alone, is passed on once.
+ */
 function foreground(cmd, cmdArgs, env = process.env) {
   const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env });
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => child.kill(signal));
-  }
+  process.on('SIGINT', () => {});
+  process.once('SIGTERM', () => {
+    child.kill('SIGTERM');
+    process.on('SIGTERM', () => {});
+  });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
+/**
+ * better-sqlite3 is compiled for one ABI: Node's after `npm install` (the CLI and the tests), or
+ * Electron's after `npx electron-builder install-app-deps`. The desktop app needs Electron's.
+ */
+function sqliteLoadsInElectron(electronPath) {
+  const res = spawnSync(
+    electronPath,
+    ['-e', "new (require('better-sqlite3'))(':memory:').close()"],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      timeout: 30_000,
+    },
+  );
+  if (res.status === 0) return { ok: true };
+  const text = `${res.stderr ?? ''}${res.stdout ?? ''}`;
+  return {
+    ok: false,
+    why: /NODE_MODULE_VERSION/.test(text)
+      ? 'built for Node, not Electron'
+      : text.trim().split('\n')[0],
+  };
+}
+
 runStep('build-renderer.mjs');
-const electron = electronBinary();
+let electron = electronBinary();
+if ('path' in electron) {
+  const sqlite = sqliteLoadsInElectron(electron.path);
+  if (!sqlite.ok) {
+    electron = {
+      reason:
+        `better-sqlite3 does not load in Electron (${sqlite.why}); run \`npx electron-builder install-app-deps\` ` +
+        'to rebuild it for Electron (and `npm rebuild better-sqlite3` before running the CLI or the tests with Node again)',
+    };
+  }
+}
 if ('path' in electron) {
   runStep('build-electron.mjs');
   const env = { ...process.env };
@@ -56,8 +97,9 @@ if ('path' in electron) {
   foreground(electron.path, ['.', ...args], env);
 } else {
   console.log(
-    `[start] Electron's binary is not installed (${electron.reason}); starting edge mode instead. ` +
-      'For the desktop app, run `node node_modules/electron/install.js` once, online, then `npm start`.',
+    `[start] The desktop app cannot start here (${electron.reason}); starting edge mode instead. ` +
+      "For the desktop app, install Electron's binary with `node node_modules/electron/install.js` " +
+      '(once, online), then `npm start`.',
   );
   foreground(process.execPath, [join(root, 'bin', 'volatility-insight.mjs'), 'serve', ...args]);
 }

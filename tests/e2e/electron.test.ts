@@ -49,6 +49,20 @@ test('the desktop app: hardened window, narrow bridge, the Controls screen', asy
     t.skip(`Electron binary not installed (its download is blocked here): ${electron.reason}`);
     return;
   }
+  // better-sqlite3 is built for one ABI at a time: Node's (the CLI and the other tests) or
+  // Electron's (`npx electron-builder install-app-deps`).
+  const sqlite = spawnSync(
+    electron.path,
+    ['-e', "new (require('better-sqlite3'))(':memory:').close()"],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+  );
+  if (sqlite.status !== 0) {
+    t.skip(
+      'better-sqlite3 is not built for Electron here (`npx electron-builder install-app-deps` ' +
+        `rebuilds it): ${(sqlite.stderr || sqlite.stdout).trim().split('\n')[0]}`,
+    );
+    return;
+  }
   build('build-renderer.mjs');
   build('build-electron.mjs');
 
