@@ -31,8 +31,9 @@ const service = new ServiceProcess({
     for (const win of appWindows()) win.webContents.send('vi:closed', reason);
   },
   onRestarted() {
-    // A fresh page gets a fresh client and state snapshot over its new port.
-    for (const win of appWindows()) win.webContents.reload();
+    // Each page keeps its state: the preload switches to the new port, and the renderer's new
+    // client (whose frames waited in the preload) reads the state again.
+    for (const win of appWindows()) connectWindow(win);
   },
 });
 
