@@ -21,6 +21,8 @@ export interface EnricherOptions {
 
 const STATS_INTERVAL_MS = 500;
 const LAG_INTERVAL_MS = 1000;
+/** Inside a batch, heartbeat at least this often (kafkajs sends one per heartbeatInterval). */
+const HEARTBEAT_EVERY_MS = 1000;
 /** A drain stops after this long even if the lag never reaches 0 (e.g. a producer still runs). */
 const DRAIN_MS = 15_000;
 
@@ -282,14 +284,18 @@ class Enricher {
     this.expectedNext.set(partition, to);
   }
 
-  /** Rebuilds analytics state and offsets from SQLite: after a start, rebalance or failure. */
+  /**
+   * Resets analytics state and offsets to SQLite's: after a start, rebalance or failure. Lazy:
+   * each symbol is restored from SQLite (indexed reads of that symbol only) the first time a
+   * batch touches it, and symbols idle for longer than the 5-minute window plus grace are
+   * evicted after a batch is stored, to be restored the same way on their next trade.
+   */
   private rebuildState(): void {
-    this.engine = new AnalyticsEngine({ gracePeriodMs: this.request.gracePeriodMs });
-    for (const [symbol, newest] of this.store.latestBySymbol()) {
-      const from = this.engine.restoreFromTs(newest);
-      this.engine.restore(symbol, this.store.analyticsHistory(symbol, from));
-      this.engine.bars.restore(this.store.bars(symbol, from - 60_000));
-    }
+    const gracePeriodMs = this.request.gracePeriodMs;
+    this.engine = new AnalyticsEngine(
+      { gracePeriodMs },
+      { loader: (symbol) => this.store.symbolSnapshot(symbol, gracePeriodMs) },
+    );
     this.expectedNext = this.store.storedOffsets(this.request.sourceTopic);
     this.stateDirty = false;
   }
@@ -310,7 +316,13 @@ class Enricher {
     const deadLetters: PendingDeadLetter[] = [];
     let lastOffset = -1;
     let late = 0;
+    // Restoring symbols (or a long batch) can take a while: keep the group session alive.
+    let lastBeat = performance.now();
     for (const message of batch.messages) {
+      if (performance.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+        await heartbeat().catch(() => undefined);
+        lastBeat = performance.now();
+      }
       if (!isRunning() || isStale()) break;
       const offset = Number(message.offset);
       if (offset < next) continue; // already stored (re-delivered before a seek took effect)
@@ -379,6 +391,8 @@ class Enricher {
       throw err;
     }
     this.expectedNext.set(partition, lastOffset + 1);
+    // Everything processed so far is stored now: idle symbols can leave memory.
+    this.engine.evictIdle();
     this.stats.consumed += rows.length + deadLetters.length;
     this.stats.enriched += rows.length;
     this.stats.deadLetters += deadLetters.length;

@@ -75,6 +75,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (topic, partition)
   ) STRICT;
   `,
+  // 2: a symbol's trades in restore order (ts, then partition and offset), so restoring one
+  // symbol is an index range read with no sort; it replaces the (symbol, ts) index, its prefix.
+  `
+  CREATE INDEX enriched_trades_symbol_order
+    ON enriched_trades (symbol, ts, kafka_partition, kafka_offset);
+  DROP INDEX enriched_trades_symbol_ts;
+  `,
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { EnrichedTrade } from '../../contract/trade.js';
 import type { Bar, StoredBar } from '../enrich/bars.js';
-import type { HistoryRow } from '../enrich/symbol-analytics.js';
+import type { SymbolSnapshot } from '../enrich/analytics-engine.js';
+import { historyStartTs, type HistoryRow } from '../enrich/symbol-analytics.js';
 import { openDatabase } from './open-database.js';
 
 /** An enriched trade as stored: the contract's record with the timestamp as epoch ms. */
@@ -71,6 +72,25 @@ const BAR_COLUMNS = [
   'close_ts',
 ] as const;
 
+const HISTORY_COLUMNS = 'ts, price, volume, log_return, ewma_vol, late';
+
+/**
+ * The queries that restore one symbol (AnalyticsEngine's loader): each an index range read on
+ * (symbol, ts, kafka_partition, kafka_offset) or the bars' primary key, never a scan.
+ */
+export const RESTORE_SQL = {
+  /** The symbol's newest stored trade time (its watermark). */
+  newest: 'SELECT MAX(ts) AS ts FROM enriched_trades WHERE symbol = ?',
+  /** The last row before the history start that took part in analytics (the predecessor). */
+  before: `SELECT ${HISTORY_COLUMNS} FROM enriched_trades
+    WHERE symbol = ? AND ts < ? AND (late = 0 OR log_return IS NOT NULL OR ewma_vol IS NOT NULL)
+    ORDER BY ts DESC, kafka_partition DESC, kafka_offset DESC LIMIT 1`,
+  /** The rows from the history start on, in event order. */
+  since: `SELECT ${HISTORY_COLUMNS} FROM enriched_trades WHERE symbol = ? AND ts >= ?
+    ORDER BY ts, kafka_partition, kafka_offset`,
+  bars: 'SELECT * FROM bars WHERE symbol = ? AND minute_start >= ? ORDER BY minute_start',
+} as const;
+
 /**
  * The consumer's SQLite side. `writeBatch` stores a consumed batch — enriched trades, dead
  * letters, changed bars — and the next offsets in one transaction: a crash at any point leaves
@@ -83,6 +103,7 @@ export class SqliteStore {
   private readonly upsertBar: Database.Statement;
   private readonly upsertOffset: Database.Statement;
   private readonly writeTx: (batch: StoredBatch) => void;
+  private readonly restore: { [K in keyof typeof RESTORE_SQL]: Database.Statement };
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -99,6 +120,12 @@ export class SqliteStore {
       `INSERT INTO consumer_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
     );
+    this.restore = {
+      newest: this.db.prepare(RESTORE_SQL.newest),
+      before: this.db.prepare(RESTORE_SQL.before),
+      since: this.db.prepare(RESTORE_SQL.since),
+      bars: this.db.prepare(RESTORE_SQL.bars),
+    };
     this.writeTx = this.db.transaction((batch: StoredBatch) => {
       for (const r of batch.trades) {
         this.insertTrade.run(
@@ -185,12 +212,10 @@ export class SqliteStore {
     this.writeTx(batch);
   }
 
-  /** Each symbol's newest stored trade time. */
-  latestBySymbol(): Map<string, number> {
-    const rows = this.db
-      .prepare('SELECT symbol, MAX(ts) AS ts FROM enriched_trades GROUP BY symbol')
-      .all() as { symbol: string; ts: number }[];
-    return new Map(rows.map((r) => [r.symbol, r.ts]));
+  /** The symbol's newest stored trade time; null when none is stored. */
+  newestTs(symbol: string): number | null {
+    const row = this.restore.newest.get(symbol) as { ts: number | null } | undefined;
+    return row?.ts ?? null;
   }
 
   /**
@@ -198,20 +223,8 @@ export class SqliteStore {
    * the last earlier trade that took part in analytics; in event order.
    */
   analyticsHistory(symbol: string, fromTs: number): HistoryRow[] {
-    const columns = 'ts, price, volume, log_return, ewma_vol, late, kafka_partition, kafka_offset';
-    const before = this.db
-      .prepare(
-        `SELECT ${columns} FROM enriched_trades
-         WHERE symbol = ? AND ts < ? AND (late = 0 OR log_return IS NOT NULL OR ewma_vol IS NOT NULL)
-         ORDER BY ts DESC, kafka_partition DESC, kafka_offset DESC LIMIT 1`,
-      )
-      .all(symbol, fromTs) as RawHistoryRow[];
-    const rows = this.db
-      .prepare(
-        `SELECT ${columns} FROM enriched_trades WHERE symbol = ? AND ts >= ?
-         ORDER BY ts, kafka_partition, kafka_offset`,
-      )
-      .all(symbol, fromTs) as RawHistoryRow[];
+    const before = this.restore.before.all(symbol, fromTs) as RawHistoryRow[];
+    const rows = this.restore.since.all(symbol, fromTs) as RawHistoryRow[];
     return [...before, ...rows].map((r) => ({
       ts: r.ts,
       price: r.price,
@@ -223,9 +236,22 @@ export class SqliteStore {
   }
 
   bars(symbol: string, fromMinute: number): StoredBar[] {
-    return this.db
-      .prepare('SELECT * FROM bars WHERE symbol = ? AND minute_start >= ? ORDER BY minute_start')
-      .all(symbol, fromMinute) as StoredBar[];
+    return this.restore.bars.all(symbol, fromMinute) as StoredBar[];
+  }
+
+  /**
+   * Everything AnalyticsEngine needs to restore one symbol (its loader): the history from 5 min
+   * + grace before its newest stored trade (see historyStartTs) and the bars a trade can still
+   * change. Null for a symbol with nothing stored. Index range reads only (RESTORE_SQL).
+   */
+  symbolSnapshot(symbol: string, gracePeriodMs: number): SymbolSnapshot | null {
+    const newest = this.newestTs(symbol);
+    if (newest === null) return null;
+    const from = historyStartTs(newest, gracePeriodMs);
+    return {
+      history: this.analyticsHistory(symbol, from),
+      bars: this.bars(symbol, from - 60_000),
+    };
   }
 
   totals(): StoreTotals {

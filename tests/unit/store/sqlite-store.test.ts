@@ -97,7 +97,8 @@ describe('SqliteStore', () => {
         [3000, 102, false],
       ],
     );
-    assert.deepEqual([...store.latestBySymbol()], [['AAPL', 3000]]);
+    assert.equal(store.newestTs('AAPL'), 3000);
+    assert.equal(store.newestTs('MSFT'), null);
     store.close();
   });
 });
