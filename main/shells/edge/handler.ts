@@ -242,6 +242,7 @@ export function createEdgeHandler(options: EdgeHandlerOptions): EdgeHandler {
     const handle = await open(claimed, 'r');
     const size = (await handle.stat()).size;
     let finished = false;
+    let sent = 0;
     const cleanup = async () => {
       if (finished) return;
       finished = true;
@@ -253,12 +254,11 @@ export function createEdgeHandler(options: EdgeHandlerOptions): EdgeHandler {
         try {
           const buffer = new Uint8Array(CHUNK_BYTES);
           const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
-          if (bytesRead === 0) {
-            await cleanup();
-            controller.close();
-          } else {
-            controller.enqueue(buffer.subarray(0, bytesRead));
-          }
+          sent += bytesRead;
+          // The file is gone before its last bytes leave: a client that has it all finds nothing.
+          if (bytesRead === 0 || sent >= size) await cleanup();
+          if (bytesRead > 0) controller.enqueue(buffer.subarray(0, bytesRead));
+          if (bytesRead === 0 || sent >= size) controller.close();
         } catch (err) {
           await cleanup();
           controller.error(err);
