@@ -52,7 +52,7 @@ async function readTopic(topic: string): Promise<{ key: Buffer | null; value: Bu
   return out;
 }
 
-describe('hostile message keys', () => {
+describe('hostile input on a real broker', () => {
   it('a 600 KB key and a key of invalid UTF-8 first in each partition: the stream goes on', async () => {
     const prefix = 'hk';
     const request = EnrichRequestSchema.parse({
@@ -146,5 +146,71 @@ describe('hostile message keys', () => {
         );
       }
     }
+  });
+
+  it('a trade dated in the future, a near-zero price and a formula symbol do not poison a symbol', async () => {
+    const prefix = 'implausible';
+    const request = EnrichRequestSchema.parse({
+      connection: broker.connection,
+      db: join(dir.path, 'implausible.db'),
+      sourceTopic: `${prefix}_trades`,
+      enrichedTopic: `${prefix}_enriched`,
+      deadLetterTopic: `${prefix}_dlq`,
+      untilIdleMs: 1000,
+    });
+    const kafka = createKafka(broker.connection);
+    await ensureTopic(kafka, request.sourceTopic, 1);
+    const producer = kafka.producer();
+    await producer.connect();
+    const start = Date.UTC(2025, 6, 7, 14, 0, 0);
+    const trade = (sec: number, price: number, symbol = 'AAPL') =>
+      JSON.stringify({
+        timestamp: new Date(start + sec * 1000).toISOString(),
+        symbol,
+        price,
+        volume: 1,
+      });
+    const values = [
+      trade(0, 100),
+      '{"timestamp": "9999-12-31T23:59:59Z", "symbol": "AAPL", "price": 100, "volume": 1}',
+      trade(1, 1e-300),
+      trade(2, 100, '=HYPERLINK("x")'),
+      trade(3, 100, 'AB\u202EC'),
+      ...[4, 5, 6, 7].map((sec) => trade(sec, 100 + sec)),
+    ];
+    await producer.send({
+      topic: request.sourceTopic,
+      messages: values.map((value) => ({ key: 'k', value })),
+    });
+    await producer.disconnect();
+
+    const result = await runEnricher({ request, signal: AbortSignal.timeout(60_000) });
+    assert.equal(result.enriched, 5);
+    assert.equal(result.deadLetters, 4);
+    const conn = new Database(request.db, { readonly: true });
+    const rows = conn
+      .prepare(
+        'SELECT price, late, log_return, ewma_vol FROM enriched_trades ORDER BY kafka_offset',
+      )
+      .all() as { price: number; late: number; log_return: number | null; ewma_vol: number }[];
+    const reasons = (
+      conn.prepare('SELECT reason FROM dead_letters ORDER BY source_offset').all() as {
+        reason: string;
+      }[]
+    ).map((d) => d.reason);
+    conn.close();
+    // every later trade is in order with a finite return from its predecessor
+    assert.deepEqual(
+      rows.map((r) => [r.price, r.late]),
+      [100, 104, 105, 106, 107].map((p) => [p, 0]),
+    );
+    assert.equal(rows[1]!.log_return, Math.log(104 / 100));
+    assert.ok(
+      rows.slice(1).every((r) => Number.isFinite(r.log_return) && Number.isFinite(r.ewma_vol)),
+    );
+    assert.match(reasons[0]!, /^invalid trade: timestamp: more than 24 hours ahead of the clock/);
+    assert.equal(reasons[1], 'invalid trade: price: price must be >= 0.0001');
+    assert.match(reasons[2]!, /^invalid trade: symbol: symbol must be 1-20 characters/);
+    assert.match(reasons[3]!, /^invalid trade: symbol: symbol must be 1-20 characters/);
   });
 });
