@@ -1,8 +1,13 @@
-// `npm run bench [-- export|pipeline]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|pipeline|transport]`: runs the named benchmarks, or all of them in turn.
 import { runExportBenchmark } from './export.js';
 import { runPipelineBenchmark } from './pipeline.js';
+import { runTransportBenchmark } from './transport.js';
 
-const all = { pipeline: runPipelineBenchmark, export: runExportBenchmark };
+const all = {
+  pipeline: runPipelineBenchmark,
+  export: runExportBenchmark,
+  transport: runTransportBenchmark,
+};
 const names = process.argv.slice(2);
 for (const name of names.length > 0 ? names : Object.keys(all)) {
   const bench = all[name as keyof typeof all];

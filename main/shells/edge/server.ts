@@ -9,9 +9,9 @@ import {
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { MAX_FRAME_BYTES } from '../../../contract/rpc.js';
-import { APP_ROOT } from '../../paths.js';
+import { MAX_FRAME_BYTES, type Port } from '../../../contract/rpc.js';
 import type { ServiceOptions } from '../../service.js';
 import { startServiceWorker, type ServiceWorker } from '../../start-service-worker.js';
 import { createEdgeHandler, type EdgeHandler } from './handler.js';
@@ -48,10 +48,26 @@ export interface EdgeServer {
   downloadDir: string;
   /** Set when bound beyond loopback: a sentence for the person to read. */
   warning: string | null;
+  /**
+   * A direct connection to the service, for the shell itself (trusted: e.g. the CLI's status
+   * line or its own commands); views come in over the WebSocket.
+   */
+  connect(trusted: boolean): Port;
   /** Called once if the service stops on its own (its worker crashed). */
   onServiceExit(listener: (reason: string) => void): void;
   close(): Promise<void>;
 }
+
+/**
+ * The built renderer, dist/renderer: from the sources (main/shells/edge/) three folders up then
+ * dist/renderer; from the build (dist/main/shells/edge/) three folders up is dist/ itself.
+ */
+const DEFAULT_RENDERER_DIR = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith('.ts') ? '../../../dist/renderer/' : '../../../renderer/',
+    import.meta.url,
+  ),
+);
 
 /** What a slow browser may leave unread on its WebSocket, in bytes, before it is dropped. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -66,7 +82,7 @@ export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<
       'the edge token (VI_EDGE_TOKEN) must be 16 to 512 letters, digits, dots, underscores, tildes or hyphens',
     );
   }
-  const rendererDir = options.rendererDir ?? join(APP_ROOT, 'dist', 'renderer');
+  const rendererDir = options.rendererDir ?? DEFAULT_RENDERER_DIR;
   const downloadDir = await mkdtemp(join(tmpdir(), 'vi-edge-downloads-'));
   let worker: ServiceWorker;
   try {
@@ -139,6 +155,7 @@ export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<
     port,
     downloadDir,
     warning,
+    connect: (trusted) => worker.connect(trusted),
     onServiceExit: (listener) => worker.onExit(listener),
     close() {
       closing ??= (async () => {
