@@ -203,6 +203,8 @@ export class VolatilityService {
     'producer.start': async (options) => {
       if (this.producer) throw new ServiceError('conflict', 'the producer is already running');
       const connection = await this.reachableConnection();
+      // Another start may have won while this one waited for the broker.
+      if (this.producer) throw new ServiceError('conflict', 'the producer is already running');
       return this.startPipelineJob('producer', { ...options, connection });
     },
     'producer.stop': () => this.stopStage('producer'),
@@ -211,6 +213,9 @@ export class VolatilityService {
         throw new ServiceError('conflict', 'the enrichment is already running');
       }
       const connection = await this.reachableConnection();
+      if (this.enricher) {
+        throw new ServiceError('conflict', 'the enrichment is already running');
+      }
       return this.startPipelineJob('enricher', {
         ...options,
         connection,

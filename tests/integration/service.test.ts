@@ -40,7 +40,9 @@ it('the core service: broker, topics, pipeline and export as commands with event
   assert.equal(invalid.ok, false);
   assert.equal(invalid.ok ? '' : invalid.error.code, 'invalid-argument');
 
-  const status = await jobOutcome(api, 'broker-start', () => api.call('broker.start', {}));
+  const status = await jobOutcome(api, 'broker-start', () =>
+    api.call('broker.start', { save: false }),
+  );
   assert.equal(status.state, 'running');
   assert.ok(events.some((e) => e.event === 'broker-progress'));
   assert.ok(!existsSync(join(dir.path, 'settings.json')), 'a start without save saves nothing');
@@ -49,15 +51,20 @@ it('the core service: broker, topics, pipeline and export as commands with event
   const topics = await api.call('topics.list', {});
   assert.equal(topics.find((t) => t.name === 'svc_trades')?.partitions.length, 2);
 
-  const produced = jobOutcome(api, 'producer', () =>
-    api.call('producer.start', {
-      topic: 'svc_trades',
-      rate: 'max',
-      count: 500,
-      seed: 5,
-      simulatedStart: '2025-07-07T14:00:00Z',
-    }),
+  let producerStarted: Promise<unknown> = Promise.resolve();
+  const produced = jobOutcome(
+    api,
+    'producer',
+    () =>
+      (producerStarted = api.call('producer.start', {
+        topic: 'svc_trades',
+        rate: 'max',
+        count: 500,
+        seed: 5,
+        simulatedStart: '2025-07-07T14:00:00Z',
+      })),
   );
+  await producerStarted;
   await assert.rejects(
     api.call('producer.start', {}),
     (err: unknown) => err instanceof ServiceError && err.code === 'conflict',

@@ -86,7 +86,8 @@ export function parseExportArgs(argv: string[]): ExportArgs {
   });
   if (!checked.success) {
     const issue = checked.error.issues[0];
-    if (issue?.message === EXPORT_RANGE_ERROR.message) {
+    // The range check (zod keeps EXPORT_RANGE_ERROR's path, not its message field).
+    if (issue?.code === 'custom' && issue.path.join('.') === EXPORT_RANGE_ERROR.path.join('.')) {
       throw new UsageError('--from must be before --to (--from is inclusive, --to exclusive)');
     }
     const flag = issue?.path[0] !== undefined ? `--${String(issue.path[0])}: ` : '';
