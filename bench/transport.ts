@@ -13,6 +13,8 @@ import { freePorts } from '../main/net-util.js';
 import { startEdgeServer } from '../main/shells/edge/server.js';
 
 const CALLS = Number(process.env.VI_BENCH_CALLS ?? 2000);
+/** How long the loaded phase measures, so the enricher's steady state dominates. */
+const LOADED_SECONDS = Number(process.env.VI_BENCH_SECONDS ?? 20);
 
 function wsPort(ws: WebSocket): Port {
   return {
@@ -55,10 +57,12 @@ function summarize(ms: number[]): Summary {
   };
 }
 
-/** `calls` round trips on each api, alternating, one at a time. */
-async function measure(apis: Api[], calls: number): Promise<number[][]> {
+/** Round trips on each api, alternating, one at a time: `calls` of each, or for `seconds`. */
+async function measure(apis: Api[], calls: number, seconds = Infinity): Promise<number[][]> {
   const samples = apis.map(() => [] as number[]);
-  for (let i = 0; i < calls; i++) {
+  const end = performance.now() + seconds * 1000;
+  for (let i = 0; i < calls || (seconds !== Infinity && performance.now() < end); i++) {
+    if (seconds !== Infinity && performance.now() >= end) break;
     for (const [k, api] of apis.entries()) {
       const started = performance.now();
       await api.call('pipeline.status', {});
@@ -102,13 +106,14 @@ export async function runTransportBenchmark(): Promise<void> {
       deadLetterTopic: 'bench_transport_dlq',
     });
     await until(
-      async () => ((await shell.call('pipeline.status', {})).enricher?.stats?.enriched ?? 0) > 0,
+      async () =>
+        ((await shell.call('pipeline.status', {})).enricher?.stats?.enriched ?? 0) > 10_000,
       120_000,
       'the enrichment to store its first trades',
     );
     const before = await shell.call('pipeline.status', {});
     const started = performance.now();
-    const loaded = await measure([viaWs, viaPort], CALLS);
+    const loaded = await measure([viaWs, viaPort], 0, LOADED_SECONDS);
     const seconds = (performance.now() - started) / 1000;
     const afterStatus = await shell.call('pipeline.status', {});
     const produced =
@@ -128,7 +133,7 @@ export async function runTransportBenchmark(): Promise<void> {
     ] as const;
     const cpu = cpus();
     const lines = [
-      `Command round trip (\`pipeline.status\`), ${CALLS} calls per transport and phase, interleaved, one at a time; ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.versions.node}, load ${loadavg()[0]!.toFixed(2)} at the end.`,
+      `Command round trip (\`pipeline.status\`), interleaved, one at a time: ${CALLS} calls per transport idle, ${loaded[0]!.length} per transport over ${LOADED_SECONDS} s under load; ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.versions.node}, load ${loadavg()[0]!.toFixed(2)} at the end.`,
       `During the loaded phase: ${Math.round(produced).toLocaleString('en-US')} trades/s produced, ${Math.round(enriched).toLocaleString('en-US')} trades/s enriched (local JVM broker, Kafka 4.1.2).`,
       '',
       '| transport | pipeline | p50 (ms) | p99 (ms) | max (ms) | mean (ms) |',
