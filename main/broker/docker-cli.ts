@@ -156,7 +156,7 @@ export class DockerCli {
     }
     throw new BrokerError(
       'compose-missing',
-      'Docker Compose is not installed: neither `docker compose` (the v2 plugin, part of Docker Desktop / docker-compose-plugin) nor `docker-compose` answers. Install one of them, or use --provider jvm (needs Java 17).',
+      'Docker Compose is not installed: neither `docker compose` (the v2 plugin, part of Docker Desktop / docker-compose-plugin) nor `docker-compose` answers. Install one of them, or use the built-in broker (Java 17+).',
     );
   }
 
@@ -184,7 +184,7 @@ export class DockerCli {
     if (!found) {
       throw new BrokerError(
         'docker-not-installed',
-        'Docker is not installed: install Docker Desktop / docker.io, or use --provider jvm (needs Java 17).',
+        'Docker is not installed: install Docker Desktop / docker.io, or use the built-in broker (Java 17+).',
       );
     }
     this.dockerPath = found;

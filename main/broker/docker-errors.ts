@@ -77,7 +77,7 @@ export function dockerFailureError(
     case 'compose-missing':
       return new BrokerError(
         code,
-        'Docker Compose is not installed: install the compose plugin (`docker compose`) or docker-compose, or use --provider jvm (needs Java 17).',
+        'Docker Compose is not installed: install the compose plugin (`docker compose`) or docker-compose, or use the built-in broker (Java 17+).',
         detail,
       );
   }
@@ -87,7 +87,7 @@ export function portInUseError(port: number | undefined, detail?: string): Broke
   const which = port === undefined ? 'The Kafka port' : `Port ${port}`;
   return new BrokerError(
     'port-in-use',
-    `${which} on 127.0.0.1 is already in use by another program: stop that program, or choose another port with --port <n> (setting broker.docker.port).`,
+    `${which} on 127.0.0.1 is already in use by another program: stop that program, or choose another port for the broker.`,
     detail,
   );
 }

@@ -171,7 +171,7 @@ export class DockerBrokerProvider implements BrokerProvider {
     const container = await findKafkaContainer(this.cli, this.projectName, signal);
     throw new BrokerError(
       'health-timeout',
-      `Kafka in Docker did not become healthy in time (${this.projectName}, 127.0.0.1:${this.port}). The broker log tail is below; \`broker logs\` shows more.`,
+      `Kafka in Docker did not become healthy in time (${this.projectName}, 127.0.0.1:${this.port}). The broker log tail is below; the broker's log shows more.`,
       container ? await this.logTail(container) : undefined,
     );
   }

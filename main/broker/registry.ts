@@ -21,7 +21,7 @@ export function createBrokerProvider(
       if (!settings.external) {
         throw new BrokerError(
           'not-configured',
-          'no external cluster is configured: give its bootstrap servers, e.g. broker start --provider external --brokers HOST:PORT --save',
+          "no external cluster is configured: give the cluster's bootstrap servers (HOST:PORT) in the broker settings",
         );
       }
       return new ExternalBrokerProvider(settings.external);

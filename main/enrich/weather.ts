@@ -45,7 +45,7 @@ export interface WeatherStats {
 }
 
 export const WEATHER_DISABLED_ERROR =
-  'weather disabled: set OPENWEATHER_API_KEY (or --weather-key) to enable';
+  'weather disabled: set an OpenWeatherMap API key (in the settings, or OPENWEATHER_API_KEY) to enable it';
 export const WEATHER_PENDING_ERROR = 'weather pending';
 
 const CurrentWeatherSchema = z.object({

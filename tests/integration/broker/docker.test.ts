@@ -176,7 +176,8 @@ describe('DockerBrokerProvider errors (real Docker)', () => {
       { env: { ...env, PATH: await emptyDir() } },
     );
     const error = await expectBrokerError(provider.start(), 'docker-not-installed');
-    assert.match(error.message, /--provider jvm/);
+    assert.match(error.message, /built-in broker \(Java 17\+\)/);
+    assert.doesNotMatch(error.message, /--/);
     await expectBrokerError(provider.status(), 'docker-not-installed');
   });
 
@@ -207,7 +208,7 @@ describe('DockerBrokerProvider errors (real Docker)', () => {
     await expectBrokerError(provider.start(), 'compose-missing');
   });
 
-  it("port taken by another program → 'port-in-use' naming the port and --port", async () => {
+  it("port taken by another program → 'port-in-use' naming the port and the way out", async () => {
     const port = await freePort();
     const server: Server = createServer();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -218,7 +219,8 @@ describe('DockerBrokerProvider errors (real Docker)', () => {
     );
     const error = await expectBrokerError(provider.start(), 'port-in-use');
     assert.match(error.message, new RegExp(`${port}`));
-    assert.match(error.message, /--port/);
+    assert.match(error.message, /another port/);
+    assert.doesNotMatch(error.message, /--/);
   });
 
   it("image that cannot be pulled → 'image-unavailable'", async () => {

@@ -58,7 +58,20 @@ describe('classifyDockerFailure', () => {
     assert.match(e.message, /KAFKA_IMAGE/);
     assert.equal(e.detail, 'pull failed');
     assert.match(dockerFailureError('docker-permission', '').message, /docker group/);
-    assert.match(dockerFailureError('port-in-use', '', { port: 19092 }).message, /19092.*--port/);
+    assert.match(
+      dockerFailureError('port-in-use', '', { port: 19092 }).message,
+      /19092.*another port/,
+    );
+    for (const code of [
+      'docker-permission',
+      'docker-engine-down',
+      'port-in-use',
+      'image-unavailable',
+      'compose-missing',
+    ] as const) {
+      // Core messages fit every shell: no CLI flag names (the CLI adds its own hint by code).
+      assert.doesNotMatch(dockerFailureError(code, '').message, /(^|\s)--[a-z]/, code);
+    }
   });
 });
 

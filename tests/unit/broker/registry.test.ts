@@ -35,7 +35,8 @@ describe('broker provider registry', () => {
       (err: unknown) =>
         err instanceof BrokerError &&
         err.code === 'not-configured' &&
-        /--brokers/.test(err.message),
+        /bootstrap servers .*broker settings/.test(err.message) &&
+        !/--/.test(err.message),
     );
   });
 });
