@@ -1,26 +1,61 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
   closeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { BrokerStatus } from '../../contract/broker.js';
 import type { KafkaConnection } from '../kafka/connection.js';
-import { probeCluster } from '../kafka/probe.js';
+import { probeCluster, type ClusterInfo } from '../kafka/probe.js';
 import { isPortFree, sleep } from '../net-util.js';
 import { APP_ROOT, appDataDir } from '../paths.js';
 import { BrokerError, type BrokerProvider, type ProviderCallOptions } from './provider.js';
 import { childEnv } from './child-env.js';
 import { newClusterId } from './cluster-id.js';
-import { isProcessAlive, processCommandLine, run, tailFile } from './process-util.js';
+import { isProcessAlive, run, tailFile } from './process-util.js';
 import { StartLock } from './start-lock.js';
 
 export const KAFKA_VERSION = readPinnedKafkaVersion();
+
+/**
+ * How long after its spawn a broker that does not answer yet still counts as starting (the
+ * start's default bound is 90 s). Past it, a live pid that does not answer as our broker is not
+ * ours as far as we can tell, and it is never signalled.
+ */
+const STARTUP_WINDOW_MS = 120_000;
+
+/** What we write into the pid file when we spawn the broker. */
+export interface PidRecord {
+  pid: number;
+  host: string;
+  /** When we spawned it (ms since the epoch). */
+  startedAt: number;
+}
+
+/**
+ * Who the pid file names, decided without /proc or ps (the same on Linux, macOS and Windows):
+ * - `ours`: the process is alive and the broker on our port answers with the cluster id in this
+ *   data dir's meta.properties, or it is the child this process spawned and still holds;
+ * - `starting`: alive, spawned by us within the start-up window, not answering yet;
+ * - `unproven`: alive, but nothing shows it is our broker (e.g. its number was reused after a
+ *   reboot): never signalled;
+ * - `none`: no pid file, or its process is gone (the file is removed).
+ */
+export type PidOwner =
+  | { kind: 'none' }
+  | { kind: 'ours'; pid: number; info: ClusterInfo | null }
+  | { kind: 'starting'; pid: number }
+  | { kind: 'unproven'; pid: number; reason: string };
+
+/** Brokers spawned by this process, by pid file: their handles prove which pid is ours. */
+const spawnedChildren = new Map<string, ChildProcess>();
 
 export interface JvmBrokerOptions {
   port?: number;
@@ -86,48 +121,137 @@ export class JvmBrokerProvider implements BrokerProvider {
     return join(this.dataDir, 'server.properties');
   }
 
-  /**
-   * The running broker's pid, or null. A pid file can outlive its broker (a reboot, a crash) and
-   * its number can be reused by another process: only a live Kafka process with this data dir's
-   * server.properties counts, and a stale file is removed.
-   */
-  private readPid(): number | null {
-    let pid: number;
+  /** The pid file's record, or null; a bare number (older versions) has no start time. */
+  readPidRecord(): PidRecord | null {
+    const raw = this.readPidText();
+    return raw === null ? null : parsePidRecord(raw);
+  }
+
+  private readPidText(): string | null {
     try {
-      pid = Number(readFileSync(this.pidFile, 'utf8').trim());
+      return readFileSync(this.pidFile, 'utf8').trim();
     } catch {
       return null;
     }
-    const commandLine =
-      Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? processCommandLine(pid) : null;
-    if (commandLine?.includes('kafka.Kafka') && commandLine.includes(this.propertiesFile))
-      return pid;
-    rmSync(this.pidFile, { force: true });
-    return null;
+  }
+
+  /** Removes the pid file if it still says `raw` (another start may have just replaced it). */
+  private removePidFile(raw: string): void {
+    if (this.readPidText() === raw) rmSync(this.pidFile, { force: true });
+  }
+
+  /** The pid file's pid if that process is alive on this host (no proof that it is ours). */
+  private livePid(): number | null {
+    const record = this.readPidRecord();
+    return record !== null && record.host === hostname() && isProcessAlive(record.pid)
+      ? record.pid
+      : null;
+  }
+
+  /** The cluster id this data dir was formatted with, or null before the first format. */
+  clusterId(): string | null {
+    try {
+      const text = readFileSync(join(this.logDir, 'meta.properties'), 'utf8');
+      return /^cluster\.id=(.+)$/m.exec(text)?.[1]?.trim() ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The child this process spawned for the pid, while it has not exited (its pid is held). */
+  private heldChild(pid: number): ChildProcess | null {
+    const child = spawnedChildren.get(this.pidFile);
+    if (!child || child.pid !== pid) return null;
+    return child.exitCode === null && child.signalCode === null ? child : null;
+  }
+
+  /**
+   * Whom the pid file names (see PidOwner). A pid file can outlive its broker (a reboot, a
+   * crash) and its number can be reused by another process: only a process shown to be our
+   * broker counts. A file whose process is gone is removed.
+   */
+  async identify(probeTimeoutMs = 3000): Promise<PidOwner> {
+    const raw = this.readPidText();
+    const record = raw === null ? null : parsePidRecord(raw);
+    // Unreadable: not a pid we can act on (the next spawn replaces it).
+    if (raw === null || record === null) return { kind: 'none' };
+    const { pid } = record;
+    if (record.host !== hostname()) {
+      return { kind: 'unproven', pid, reason: `the pid file was written on ${record.host}` };
+    }
+    if (!isProcessAlive(pid)) {
+      this.removePidFile(raw);
+      return { kind: 'none' };
+    }
+    const held = this.heldChild(pid) !== null;
+    const clusterId = this.clusterId();
+    let info: ClusterInfo | null = null;
+    if (clusterId !== null) {
+      try {
+        info = await probeCluster(this.connection(), probeTimeoutMs);
+      } catch {
+        info = null;
+      }
+    }
+    if (info !== null && info.clusterId === clusterId) return { kind: 'ours', pid, info };
+    if (held) return { kind: 'ours', pid, info: null };
+    const age = Date.now() - record.startedAt;
+    if (record.startedAt > 0 && age >= 0 && age < STARTUP_WINDOW_MS) {
+      return { kind: 'starting', pid };
+    }
+    return {
+      kind: 'unproven',
+      pid,
+      reason:
+        info === null
+          ? `no broker answers on ${this.connection().brokers.join(',')}`
+          : `the broker on ${this.connection().brokers.join(',')} belongs to another cluster`,
+    };
+  }
+
+  /** The pid of our broker if it is running or starting (see identify), else null. */
+  private async runningPid(): Promise<number | null> {
+    const owner = await this.identify();
+    return owner.kind === 'ours' || owner.kind === 'starting' ? owner.pid : null;
   }
 
   async status(): Promise<BrokerStatus> {
-    const pid = this.readPid();
+    const owner = await this.identify();
     const brokers = this.connection().brokers;
-    if (pid === null) {
-      return { provider: 'jvm', state: 'stopped', brokers, detail: 'not running' };
-    }
-    try {
-      const info = await probeCluster(this.connection(), 3000);
-      return {
-        provider: 'jvm',
-        state: 'running',
-        brokers,
-        detail: `Kafka ${KAFKA_VERSION} (pid ${pid}), data in ${this.dataDir}`,
-        clusterBrokers: info.brokers,
-      };
-    } catch (err) {
-      return {
-        provider: 'jvm',
-        state: 'starting',
-        brokers,
-        detail: `process ${pid} is up but not answering yet: ${(err as Error).message}`,
-      };
+    switch (owner.kind) {
+      case 'none':
+        return { provider: 'jvm', state: 'stopped', brokers, detail: 'not running' };
+      case 'unproven':
+        return {
+          provider: 'jvm',
+          state: 'stopped',
+          brokers,
+          detail: `not running (the pid file names process ${owner.pid}, which is not this broker: ${owner.reason})`,
+        };
+      case 'starting':
+        return {
+          provider: 'jvm',
+          state: 'starting',
+          brokers,
+          detail: `process ${owner.pid} is up but not answering yet`,
+        };
+      case 'ours': {
+        if (owner.info === null) {
+          return {
+            provider: 'jvm',
+            state: 'starting',
+            brokers,
+            detail: `process ${owner.pid} is up but not answering yet`,
+          };
+        }
+        return {
+          provider: 'jvm',
+          state: 'running',
+          brokers,
+          detail: `Kafka ${KAFKA_VERSION} (pid ${owner.pid}), data in ${this.dataDir}`,
+          clusterBrokers: owner.info.brokers,
+        };
+      }
     }
   }
 
@@ -153,7 +277,7 @@ export class JvmBrokerProvider implements BrokerProvider {
       await sleep(250, options.signal);
     }
     try {
-      if (this.readPid() !== null) {
+      if ((await this.runningPid()) !== null) {
         progress('already running; waiting until it answers');
         return await this.waitReady(started, timeoutMs, options.signal);
       }
@@ -161,7 +285,7 @@ export class JvmBrokerProvider implements BrokerProvider {
         if (!(await isPortFree(port))) {
           throw new BrokerError(
             'port-in-use',
-            `port ${port} on 127.0.0.1 is already in use by another process: stop it, or start the broker on another port (--port N)`,
+            `port ${port} on 127.0.0.1 is already in use by another process: stop it, or choose another port for the broker`,
           );
         }
       }
@@ -183,14 +307,29 @@ export class JvmBrokerProvider implements BrokerProvider {
   }
 
   async stop(options: ProviderCallOptions = {}): Promise<BrokerStatus> {
-    const pid = this.readPid();
     const started = Date.now();
-    if (pid !== null) {
+    const deadline = started + (options.timeoutMs ?? 30_000);
+    const owner = await this.ownerOnceStarted(deadline, options.signal);
+    if (owner.kind === 'starting') {
+      throw new BrokerError(
+        'failed',
+        `the Kafka broker (pid ${owner.pid}) is still starting and does not answer yet; it was left alone: try again in a moment`,
+      );
+    }
+    if (owner.kind === 'ours') {
+      const { pid } = owner;
       options.onProgress?.({ provider: 'jvm', step: `stopping pid ${pid}`, elapsedMs: 0 });
       process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + (options.timeoutMs ?? 30_000);
       while (isProcessAlive(pid) && Date.now() < deadline) await sleep(100);
       if (isProcessAlive(pid)) {
+        // Still ours? A pid that exited meanwhile may have been reused: force only a proven one.
+        const again = await this.identify(2000);
+        if (again.kind !== 'ours' || again.pid !== pid) {
+          throw new BrokerError(
+            'failed',
+            `the Kafka broker (pid ${pid}) did not exit in time and no longer answers as this broker, so it was not forced; end it yourself if it is still running`,
+          );
+        }
         options.onProgress?.({
           provider: 'jvm',
           step: 'did not stop in time; killing it',
@@ -207,7 +346,9 @@ export class JvmBrokerProvider implements BrokerProvider {
         }
       }
     }
+    // 'unproven': a pid that is not our broker (e.g. reused after a reboot) is never signalled.
     rmSync(this.pidFile, { force: true });
+    spawnedChildren.delete(this.pidFile);
     return {
       provider: 'jvm',
       state: 'stopped',
@@ -216,10 +357,20 @@ export class JvmBrokerProvider implements BrokerProvider {
     };
   }
 
+  /** identify(), waiting (until the deadline) while a broker we spawned is still starting. */
+  private async ownerOnceStarted(deadline: number, signal?: AbortSignal): Promise<PidOwner> {
+    let owner = await this.identify();
+    while (owner.kind === 'starting' && Date.now() < deadline) {
+      await sleep(250, signal);
+      owner = await this.identify();
+    }
+    return owner;
+  }
+
   /** Ends the broker process at once (SIGKILL), as a crash would; for failure tests. */
-  kill(): void {
-    const pid = this.readPid();
-    if (pid !== null) process.kill(pid, 'SIGKILL');
+  async kill(): Promise<void> {
+    const owner = await this.ownerOnceStarted(Date.now() + 30_000);
+    if (owner.kind === 'ours') process.kill(owner.pid, 'SIGKILL');
   }
 
   async logs(lines: number): Promise<string> {
@@ -241,7 +392,8 @@ export class JvmBrokerProvider implements BrokerProvider {
     let lastReport = 0;
     while (Date.now() - started < timeoutMs) {
       signal?.throwIfAborted();
-      const pid = this.readPid();
+      // Only whether the process is still there: start() already knows the pid is ours.
+      const pid = this.livePid();
       if (pid === null) {
         throw new BrokerError(
           'failed',
@@ -251,6 +403,9 @@ export class JvmBrokerProvider implements BrokerProvider {
       }
       try {
         const info = await probeCluster(this.connection(), 2000);
+        if (info.clusterId !== this.clusterId()) {
+          throw new Error(`the broker there belongs to another cluster (${info.clusterId})`);
+        }
         progress?.('broker is ready');
         return {
           provider: 'jvm',
@@ -280,7 +435,7 @@ export class JvmBrokerProvider implements BrokerProvider {
     if (res.spawnError) {
       throw new BrokerError(
         'java-missing',
-        'Java is not installed: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless), or use --provider docker',
+        'Java is not installed: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless), or use Docker',
       );
     }
     const m = /version "(\d+)/.exec(res.stderr + res.stdout);
@@ -288,7 +443,7 @@ export class JvmBrokerProvider implements BrokerProvider {
     if (major < 17) {
       throw new BrokerError(
         'java-missing',
-        `Kafka ${KAFKA_VERSION} needs Java 17 or newer; found ${m ? m[1] : 'an unknown version'}. Install Java 17+ or use --provider docker`,
+        `Kafka ${KAFKA_VERSION} needs Java 17 or newer; found ${m ? m[1] : 'an unknown version'}. Install Java 17+, or use Docker`,
       );
     }
   }
@@ -403,7 +558,7 @@ export class JvmBrokerProvider implements BrokerProvider {
           new BrokerError(
             'java-missing',
             err.code === 'ENOENT'
-              ? 'could not start the Kafka broker: java is no longer on the PATH; install a Java 17+ runtime, or use --provider docker'
+              ? 'could not start the Kafka broker: java is no longer on the PATH; install a Java 17+ runtime, or use Docker'
               : `could not start the Kafka broker with java: ${err.message}`,
           ),
         );
@@ -413,9 +568,41 @@ export class JvmBrokerProvider implements BrokerProvider {
       // after a successful spawn: nothing more to report here (the pid file and log tell)
     });
     if (child.pid === undefined) throw new BrokerError('java-missing', 'could not start java');
-    writeFileSync(this.pidFile, String(child.pid));
+    const record: PidRecord = { pid: child.pid, host: hostname(), startedAt: Date.now() };
+    // Written whole (a reader never sees a half-written file), then renamed over the old one.
+    const tmp = `${this.pidFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(record));
+    renameSync(tmp, this.pidFile);
+    spawnedChildren.set(this.pidFile, child);
+    child.once('exit', () => {
+      if (spawnedChildren.get(this.pidFile) === child) spawnedChildren.delete(this.pidFile);
+    });
     child.unref();
   }
+}
+
+/** A pid file's text: our JSON record, or a bare pid from older versions (no start time). */
+export function parsePidRecord(raw: string): PidRecord | null {
+  if (/^\d+$/.test(raw)) {
+    const pid = Number(raw);
+    return pid > 0 ? { pid, host: hostname(), startedAt: 0 } : null;
+  }
+  try {
+    const value = JSON.parse(raw) as Partial<PidRecord> | null;
+    if (
+      value &&
+      typeof value.pid === 'number' &&
+      Number.isInteger(value.pid) &&
+      value.pid > 0 &&
+      typeof value.host === 'string' &&
+      typeof value.startedAt === 'number'
+    ) {
+      return { pid: value.pid, host: value.host, startedAt: value.startedAt };
+    }
+  } catch {
+    // not ours
+  }
+  return null;
 }
 
 function readPinnedKafkaVersion(): string {

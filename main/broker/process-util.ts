@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { childEnv } from './child-env.js';
 
 export interface ExecResult {
@@ -74,22 +74,5 @@ export function isProcessAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A process's command line (arguments joined by spaces), or null if it cannot be read. */
-export function processCommandLine(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    // No /proc (macOS): ask ps.
-  }
-  try {
-    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], {
-      encoding: 'utf8',
-      timeout: 5000,
-    }).trim();
-  } catch {
-    return null;
   }
 }

@@ -107,7 +107,7 @@ export async function startSecureBroker(): Promise<SecureBroker> {
   try {
     await provider.start({ timeoutMs: 90_000 });
   } catch (err) {
-    provider.kill();
+    await provider.kill().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -119,7 +119,9 @@ export async function startSecureBroker(): Promise<SecureBroker> {
     caFile,
     dir,
     async stop() {
-      await provider.stop({ timeoutMs: 20_000 }).catch(() => provider.kill());
+      await provider
+        .stop({ timeoutMs: 20_000 })
+        .catch(() => provider.kill().catch(() => undefined));
       rmSync(dir, { recursive: true, force: true });
     },
   };

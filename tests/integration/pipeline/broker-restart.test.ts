@@ -107,7 +107,7 @@ it(
     const deadline = Date.now() + 60_000;
     while (state !== 'idle' && Date.now() < deadline) await sleep(200);
     assert.equal(state, 'idle', 'the consumer caught up before the broker went away');
-    broker.provider.kill();
+    await broker.provider.kill();
     await sleep(2000);
     const stopped = Date.now();
     stage.stop();
