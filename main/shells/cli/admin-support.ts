@@ -29,6 +29,13 @@ export const DEFAULT_HINTS: CliHints = {
   'broker-unavailable':
     'start one with `volatility-insight broker start`, or pass --brokers HOST:PORT',
   'db-not-found': 'pass --db FILE or set VI_DB',
+  'docker-not-installed': 'or: volatility-insight broker start --provider jvm',
+  'compose-missing': 'or: volatility-insight broker start --provider jvm',
+  'docker-engine-down': 'or: volatility-insight broker start --provider jvm',
+  'java-missing': 'or: volatility-insight broker start --provider docker',
+  'port-in-use': 'choose another with --port N',
+  'not-configured':
+    'e.g. volatility-insight broker start --provider external --brokers HOST:PORT --save',
 };
 
 /**

@@ -6,7 +6,7 @@ import {
 } from '../../../contract/export.js';
 import { ServiceError } from '../../../contract/rpc.js';
 import { ExportStartSchema, type ExportStart } from '../../../contract/service.js';
-import { failureText, type CliHints } from './admin-support.js';
+import { DEFAULT_HINTS, failureText, type CliHints } from './admin-support.js';
 import { parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
 import { runJob, withApi } from './session.js';
 
@@ -147,7 +147,7 @@ function progressPrinter(ctx: CliContext): { update(p: ExportProgress): void; en
 
 /** What to do next, by failure code, worded for the command line. */
 const EXPORT_HINTS: CliHints = {
-  'db-not-found': 'pass --db FILE or set VI_DB',
+  ...DEFAULT_HINTS,
   unwritable: 'choose another --out',
   'disk-full': 'choose another --out',
 };
