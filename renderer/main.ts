@@ -39,7 +39,10 @@ api.onConnection((connection) => {
   if (connection.state === 'open') void resync();
 });
 
-/** On (re)connect: the whole state again (jobs in progress, stats), and the broker detection. */
+/**
+ * On (re)connect: the whole state again (jobs in progress, stats), the broker's state, and the
+ * broker detection.
+ */
 async function resync() {
   try {
     store.applySnapshot(await api.call('state.get', {}));
@@ -47,6 +50,7 @@ async function resync() {
     console.warn('state.get failed', err);
     return; // the connection dropped again; the next open resyncs
   }
+  await checkBroker();
   if (!store.state.detection) {
     try {
       const detection = await api.call('broker.detect', {});
@@ -56,5 +60,21 @@ async function resync() {
     }
   }
 }
+
+/**
+ * The snapshot has the broker's state only once something asked for it: ask (the reply and the
+ * `broker-status` event update the store), on (re)connect and then now and then, so a broker
+ * started or stopped outside the app, or one that died, is shown as it is.
+ */
+async function checkBroker() {
+  if (store.state.connection.state !== 'open' || store.brokerJob()) return;
+  try {
+    const status = await api.call('broker.status', {});
+    store.update((s) => (s.broker = status));
+  } catch {
+    // shown as unknown until the next check; broker errors are the cards' to show
+  }
+}
+setInterval(() => void checkBroker(), 15_000);
 
 setInterval(() => store.update((s) => (s.now = Date.now())), 1000);
