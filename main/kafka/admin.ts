@@ -135,8 +135,29 @@ const DescribeConfigsSchema = z.object({
   ),
 });
 
+/**
+ * Right after a topic is created (or a broker started), its leader may not be known everywhere
+ * yet: retriable errors such as NOT_LEADER_OR_FOLLOWER are retried here for a few seconds,
+ * beyond the client's own few retries. The caller's deadline still bounds the whole call.
+ */
+async function retryingLeaderErrors<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      // kafkajs wraps the last retriable error once its own retries run out.
+      const e = err as { retriable?: unknown; cause?: { retriable?: unknown } };
+      const retriable = e.retriable === true || e.cause?.retriable === true;
+      if (!retriable || attempt >= 15) throw err;
+      await sleep(Math.min(200 * attempt, 1000));
+    }
+  }
+}
+
 async function watermarks(admin: Admin, topic: string) {
-  const offsets = TopicOffsetsSchema.parse(await admin.fetchTopicOffsets(topic));
+  const offsets = TopicOffsetsSchema.parse(
+    await retryingLeaderErrors(() => admin.fetchTopicOffsets(topic)),
+  );
   return offsets
     .map(({ partition, low, high }) => ({
       partition,
@@ -149,7 +170,9 @@ async function watermarks(admin: Admin, topic: string) {
 
 async function describeTopics(admin: Admin, names: string[]): Promise<TopicInfo[]> {
   if (names.length === 0) return [];
-  const metadata = TopicMetadataSchema.parse(await admin.fetchTopicMetadata({ topics: names }));
+  const metadata = TopicMetadataSchema.parse(
+    await retryingLeaderErrors(() => admin.fetchTopicMetadata({ topics: names })),
+  );
   const configs = DescribeConfigsSchema.parse(
     await admin.describeConfigs({
       resources: names.map((name) => ({
