@@ -32,15 +32,19 @@ export interface Counters {
   set(name: string, value: string): void;
 }
 
+let counterIds = 0;
+
+/** Counters as a description list; each term-value pair is a group named by its term. */
 export function counters(names: string[]): Counters {
   const values = new Map<string, HTMLElement>();
   const el = h(
     'dl',
     { class: 'counters' },
     ...names.map((name) => {
+      const id = `counter-${++counterIds}`;
       const dd = h('dd', { class: 'num' }, '—');
       values.set(name, dd);
-      return h('div', null, h('dt', null, name), dd);
+      return h('div', { role: 'group', 'aria-labelledby': id }, h('dt', { id }, name), dd);
     }),
   );
   return {

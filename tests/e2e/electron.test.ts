@@ -68,7 +68,7 @@ test('the desktop app: hardened window, narrow bridge, the Controls screen', asy
 
   const { _electron } = await import('playwright-core');
   const home = mkdtempSync(join(tmpdir(), 'vi-electron-e2e-'));
-  const artifacts = join(root, 'tests', 'e2e', 'artifacts');
+  const artifacts = join(root, 'test-artifacts');
   // As root, Chromium refuses to start with its OS sandbox; the renderer's `sandbox: true`
   // (no Node, only the preload's bridge) is what this test checks.
   const asRoot = process.getuid?.() === 0;
