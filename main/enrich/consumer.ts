@@ -255,7 +255,7 @@ class Enricher {
       if (want !== undefined && want > high) {
         throw new TopicResetError(
           `topic ${topic} partition ${partition} ends at offset ${high}, but this database has stored up to ${want}: ` +
-            'the topic was deleted and recreated (or truncated). Use a new --db for the new topic, or recreate the database',
+            'the topic was deleted and recreated (or truncated). Use a new database for the new topic, or recreate this one',
         );
       }
       if (want !== undefined && want < low) this.recordRetentionLoss(partition, want, low);

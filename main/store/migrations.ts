@@ -89,7 +89,7 @@ export function migrate(db: Database.Database): { from: number; to: number } {
   if (from > MIGRATIONS.length) {
     throw new Error(
       `database schema version ${from} is newer than this app understands (${MIGRATIONS.length}); ` +
-        'upgrade Volatility Insight or use another --db file',
+        'upgrade Volatility Insight or use another database file',
     );
   }
   for (let v = from; v < MIGRATIONS.length; v++) {

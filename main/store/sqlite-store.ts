@@ -171,7 +171,7 @@ export class SqliteStore {
     if (current === null) this.setMeta('source_topic', topic);
     else if (current !== topic) {
       throw new Error(
-        `this database holds data from topic "${current}", not "${topic}": use another --db file for another topic`,
+        `this database holds data from topic "${current}", not "${topic}": use another database file for another topic`,
       );
     }
   }

@@ -347,7 +347,7 @@ describe('pipeline on a real broker', () => {
     await produce(t.sourceTopic, 10, 5);
     await assert.rejects(
       runEnricher({ request: enrichRequest('rec', db) }),
-      /was deleted and recreated \(or truncated\)\. Use a new --db/,
+      /was deleted and recreated \(or truncated\)\. Use a new database/,
     );
     assert.equal(readRows(db).length, 60);
   });
