@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FiredAlertSchema, LivePointSchema } from './charts.js';
 import { MAX_FUTURE_MS, SymbolSchema, TOPICS, parseTradeTimestamp } from './trade.js';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected HOST:PORT');
@@ -51,6 +52,8 @@ export const EnrichRequestSchema = z.object({
   sourceTopic: z.string().min(1).default(TOPICS.trades),
   enrichedTopic: z.string().min(1).default(TOPICS.enriched),
   deadLetterTopic: z.string().min(1).default(TOPICS.deadLetters),
+  /** Fired volatility-spike alerts (issue 9). */
+  alertsTopic: z.string().min(1).default('volatility_alerts'),
   groupId: z.string().min(1).optional(),
   untilIdleMs: z.number().int().positive().optional(),
   gracePeriodMs: z.number().int().min(0).default(5000),
@@ -106,6 +109,10 @@ export const WorkerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('producer-done'), result: ProducerResultSchema }),
   z.object({ type: z.literal('enricher-done'), result: EnricherResultSchema }),
   z.object({ type: z.literal('error'), message: z.string() }),
+  /** The enrichment's newest points per symbol, coalesced (a few a second at most). */
+  z.object({ type: z.literal('enricher-points'), points: z.array(LivePointSchema) }),
+  /** Alerts stored with their batch. */
+  z.object({ type: z.literal('alert-fired'), alerts: z.array(FiredAlertSchema) }),
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
 

@@ -29,6 +29,17 @@ import {
   ProducerResultSchema,
   ProducerStatsSchema,
 } from './pipeline.js';
+import {
+  AlertRuleInputSchema,
+  AlertRuleSchema,
+  AlertsHistoryQuerySchema,
+  BarsQuerySchema,
+  BarsResultSchema,
+  FiredAlertSchema,
+  LivePointSchema,
+  SeriesQuerySchema,
+  SeriesResultSchema,
+} from './charts.js';
 
 /**
  * Every command a view (CLI, Electron renderer, browser over the edge server) can send to the
@@ -292,6 +303,19 @@ export const COMMANDS = {
   /** Stops the producer (it flushes), then the enrichment once it stored what was produced. */
   'pipeline.stop': command(Empty, StoppingSchema),
 
+  // ---- charts and alerts (contract/charts.ts) --------------------------------------------
+  /** Stored series, at most maxPoints per series (downsampled keeping each bucket's extremes). */
+  'series.query': command(SeriesQuerySchema, SeriesResultSchema),
+  /** Symbols with stored trades. */
+  'series.symbols': command(Empty, z.array(z.string())),
+  /** One-minute OHLCV bars with VWAP and Parkinson (merged into wider bars past maxBars). */
+  'bars.query': command(BarsQuerySchema, BarsResultSchema),
+  'alerts.list': command(Empty, z.array(AlertRuleSchema)),
+  'alerts.add': command(z.object({ rule: AlertRuleInputSchema }), AlertRuleSchema),
+  'alerts.remove': command(z.object({ id: z.number().int() }), z.object({ removed: z.boolean() })),
+  /** Fired alerts, newest first. */
+  'alerts.history': command(AlertsHistoryQuerySchema, z.array(FiredAlertSchema)),
+
   'export.start': command(ExportStartSchema, JobRefSchema),
 
   /** A file the person chose (a save dialog, a CLI argument), as a grant a view can name. */
@@ -348,6 +372,10 @@ export const ServiceEventSchema = z.discriminatedUnion('event', [
     progress: ExportProgressSchema,
   }),
   z.object({ event: z.literal('broker-status'), status: BrokerStatusSchema }),
+  /** The enrichment's newest points per symbol, coalesced (a few events a second at most). */
+  z.object({ event: z.literal('series-points'), points: z.array(LivePointSchema) }),
+  /** Alerts the enrichment fired and stored. */
+  z.object({ event: z.literal('alert-fired'), alerts: z.array(FiredAlertSchema) }),
   z.object({
     event: z.literal('job-finished'),
     jobId: JobIdSchema,

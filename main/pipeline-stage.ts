@@ -6,6 +6,7 @@ import {
   type ProduceRequest,
   type ProducerStats,
   type WorkerCommand,
+  type WorkerEvent,
 } from '../contract/pipeline.js';
 import { createWorker } from './worker-launch.js';
 
@@ -33,6 +34,8 @@ export function startStage<K extends StageKind>(
   kind: K,
   request: K extends 'produce' ? ProduceRequest : EnrichRequest,
   onStats: (stats: StatsOf<K>) => void,
+  /** The enrichment's live points and fired alerts (charts). */
+  onFeed?: (event: Extract<WorkerEvent, { type: 'enricher-points' | 'alert-fired' }>) => void,
 ): StageHandle<ResultOf<K>> {
   const worker = createWorker('./workers/pipeline-worker', import.meta.url);
   let failure: string | undefined;
@@ -65,6 +68,10 @@ export function startStage<K extends StageKind>(
           break;
         case 'error':
           settle({ error: event.message });
+          break;
+        case 'enricher-points':
+        case 'alert-fired':
+          onFeed?.(event);
           break;
       }
     });

@@ -35,6 +35,7 @@ import {
   saveBrokerSettings,
   saveSettingsSection,
 } from './broker/settings-store.js';
+import { ChartReads } from './charts/chart-reads.js';
 import { Emitter } from './emitter.js';
 import { ExportError } from './export/errors.js';
 import { runExport } from './export/export-job.js';
@@ -109,12 +110,14 @@ export class VolatilityService {
   private enricher: { id: string; stats: EnricherStats | null } | null = null;
   private lastBrokerStatus: BrokerStatus | null = null;
   private brokerJob: string | null = null;
+  private readonly charts: ChartReads;
 
   constructor(options: ServiceOptions = {}) {
     this.options = options;
     this.env = options.env ?? process.env;
     this.settingsFile = options.settingsFile ?? settingsPath(this.env);
     this.db = resolve(options.db ?? defaultDbPath(this.env));
+    this.charts = new ChartReads(this.db);
   }
 
   onEvent(listener: (event: ServiceEvent) => void): () => void {
@@ -226,6 +229,14 @@ export class VolatilityService {
     'enricher.stop': ({ drain }) => this.stopStage('enricher', drain),
     'pipeline.status': () => this.pipelineStatus(),
     'pipeline.stop': () => this.stopPipeline(),
+
+    'series.query': (request) => this.charts.series(request),
+    'series.symbols': () => this.charts.symbols(),
+    'bars.query': (request) => this.charts.bars(request),
+    'alerts.list': () => this.charts.rules(),
+    'alerts.add': ({ rule }) => this.charts.addRule(rule),
+    'alerts.remove': ({ id }) => this.charts.removeRule(id),
+    'alerts.history': (query) => this.charts.history(query),
 
     'export.start': (request) => this.startExport(request),
 
@@ -552,10 +563,20 @@ export class VolatilityService {
             if (this.producer?.id === id) this.producer.stats = stats;
             this.emit({ event: 'producer-stats', jobId: id, stats });
           })
-        : startStage('enrich', request as Parameters<typeof startStage<'enrich'>>[1], (stats) => {
-            if (this.enricher?.id === id) this.enricher.stats = stats;
-            this.emit({ event: 'enricher-stats', jobId: id, stats });
-          });
+        : startStage(
+            'enrich',
+            request as Parameters<typeof startStage<'enrich'>>[1],
+            (stats) => {
+              if (this.enricher?.id === id) this.enricher.stats = stats;
+              this.emit({ event: 'enricher-stats', jobId: id, stats });
+            },
+            (feed) =>
+              this.emit(
+                feed.type === 'enricher-points'
+                  ? { event: 'series-points', points: feed.points }
+                  : { event: 'alert-fired', alerts: feed.alerts },
+              ),
+          );
     let stopped = false;
     id = this.addJob(kind, kind === 'producer' ? 'producing trades' : 'enriching trades', {
       cancel: () => {

@@ -8,6 +8,8 @@ import { sleep } from '../net-util.js';
 import { RateMeter } from '../rate-meter.js';
 import { SqliteStore, type DeadLetterRow, type EnrichedRow } from '../store/sqlite-store.js';
 import { AnalyticsEngine } from './analytics-engine.js';
+import { ChartFeed, type ChartFeedOptions } from './chart-feed.js';
+import type { FiredAlert } from '../../contract/charts.js';
 import { TradeContext } from './context.js';
 import { WeatherService } from './weather.js';
 
@@ -17,6 +19,8 @@ export interface EnricherOptions {
   /** Stop once everything already in this consumer's partitions is stored (or after DRAIN_MS). */
   drain?: AbortSignal;
   onStats?: (stats: EnricherStats) => void;
+  /** Live points and fired alerts for the views (charts, issue 9). */
+  feed?: ChartFeedOptions;
 }
 
 const STATS_INTERVAL_MS = 500;
@@ -41,7 +45,7 @@ export async function runEnricher(options: EnricherOptions): Promise<EnricherRes
     store.bindSourceTopic(request.sourceTopic);
     const groupId =
       request.groupId ?? `volatility-insight-enrich-${store.databaseId().slice(0, 8)}`;
-    const enricher = new Enricher(request, store, groupId, options.onStats);
+    const enricher = new Enricher(request, store, groupId, options.onStats, options.feed);
     return await enricher.run(signal, options.drain);
   } finally {
     store.close();
@@ -70,14 +74,20 @@ class Enricher {
   /** A condition the consumer cannot go on from (e.g. the topic was recreated). */
   private fatal: Error | null = null;
   private admin!: Admin;
+  private readonly feed: ChartFeed;
 
   constructor(
     private readonly request: EnrichRequest,
     private readonly store: SqliteStore,
     groupId: string,
     private readonly onStats?: (stats: EnricherStats) => void,
+    feedOptions?: ChartFeedOptions,
   ) {
     this.kafka = createKafka(request.connection, 'volatility-insight-enricher');
+    this.feed = new ChartFeed(store, this.kafka, {
+      ...feedOptions,
+      alertsTopic: request.alertsTopic,
+    });
     this.context = new TradeContext(new WeatherService(request.weather));
     this.stats = {
       state: 'connecting',
@@ -184,6 +194,7 @@ class Enricher {
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
+      this.feed.close();
     }
     this.stats.rowsStored = this.store.totals().trades;
     this.stats.state = 'stopped';
@@ -297,6 +308,7 @@ class Enricher {
       { loader: (symbol) => this.store.symbolSnapshot(symbol, gracePeriodMs) },
     );
     this.expectedNext = this.store.storedOffsets(this.request.sourceTopic);
+    this.feed.reset();
     this.stateDirty = false;
   }
 
@@ -365,7 +377,8 @@ class Enricher {
       }
       return;
     }
-
+    const fired = this.feed.evaluate(rows);
+    let storedAlerts: FiredAlert[] = [];
     try {
       await publish(
         producer,
@@ -377,7 +390,9 @@ class Enricher {
         this.request.deadLetterTopic,
         deadLetters.map((d) => toDeadLetterMessage(d, this.request.sourceTopic)),
       );
-      this.store.writeBatch({
+      await this.feed.publish(producer, fired);
+      storedAlerts = this.store.writeBatch({
+        alerts: fired,
         topic: this.request.sourceTopic,
         trades: rows,
         deadLetters,
@@ -391,6 +406,7 @@ class Enricher {
       throw err;
     }
     this.expectedNext.set(partition, lastOffset + 1);
+    this.feed.stored(rows, storedAlerts);
     // Everything processed so far is stored now: idle symbols can leave memory.
     this.engine.evictIdle();
     this.stats.consumed += rows.length + deadLetters.length;

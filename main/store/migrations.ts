@@ -82,6 +82,53 @@ export const MIGRATIONS: readonly string[] = [
     ON enriched_trades (symbol, ts, kafka_partition, kafka_offset);
   DROP INDEX enriched_trades_symbol_ts;
   `,
+  // 3: volatility-spike alerts (issue 9): rules, each rule's state per symbol (stored with the
+  // batch that changed it), and fired alerts, once per (rule, source partition, offset).
+  `
+  CREATE TABLE alert_rules (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT    NOT NULL CHECK (kind IN ('threshold', 'zscore')),
+    symbol      TEXT,                      -- null: every symbol
+    metric      TEXT    NOT NULL,
+    above       REAL    NOT NULL,          -- threshold, or k for zscore
+    rearm_below REAL    NOT NULL,
+    cooldown_ms INTEGER NOT NULL,
+    window_ms   INTEGER,                   -- zscore: the history's time constant
+    min_samples INTEGER,                   -- zscore: values seen before it may fire
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE alert_rule_state (
+    rule_id        INTEGER NOT NULL,
+    symbol         TEXT    NOT NULL,
+    armed          INTEGER NOT NULL,
+    cooldown_until INTEGER NOT NULL,       -- trade time (epoch ms) before which it may not fire
+    mean           REAL    NOT NULL,
+    var            REAL    NOT NULL,
+    n              INTEGER NOT NULL,
+    last_ts        INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, symbol)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE alerts (
+    id               INTEGER PRIMARY KEY,
+    rule_id          INTEGER NOT NULL,
+    rule             TEXT    NOT NULL,     -- the rule's description when it fired
+    symbol           TEXT    NOT NULL,
+    metric           TEXT    NOT NULL,
+    kind             TEXT    NOT NULL,
+    value            REAL    NOT NULL,
+    threshold        REAL    NOT NULL,
+    metric_value     REAL    NOT NULL,
+    price            REAL    NOT NULL,
+    ts               INTEGER NOT NULL,
+    source_partition INTEGER NOT NULL,
+    source_offset    INTEGER NOT NULL,
+    UNIQUE (rule_id, source_partition, source_offset)
+  ) STRICT;
+  CREATE INDEX alerts_symbol_ts ON alerts (symbol, ts);
+  CREATE INDEX alerts_ts ON alerts (ts);
+  `,
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

@@ -5,6 +5,9 @@ import type { Bar, StoredBar } from '../enrich/bars.js';
 import type { SymbolSnapshot } from '../enrich/analytics-engine.js';
 import { historyStartTs, type HistoryRow } from '../enrich/symbol-analytics.js';
 import { openDatabase } from './open-database.js';
+import { AlertTables } from './alerts-store.js';
+import type { FiredAlert } from '../../contract/charts.js';
+import type { NewAlert, StateChange } from '../enrich/alerts.js';
 
 /** An enriched trade as stored: the contract's record with the timestamp as epoch ms. */
 export type EnrichedRow = Omit<EnrichedTrade, 'timestamp'> & { ts: number };
@@ -102,7 +105,9 @@ export class SqliteStore {
   private readonly insertDeadLetter: Database.Statement;
   private readonly upsertBar: Database.Statement;
   private readonly upsertOffset: Database.Statement;
-  private readonly writeTx: (batch: StoredBatch) => void;
+  private readonly writeTx: (batch: StoredBatch) => FiredAlert[];
+  /** Alert rules' states and fired alerts, written in the batch's transaction. */
+  readonly alerts: AlertTables;
   private readonly restore: { [K in keyof typeof RESTORE_SQL]: Database.Statement };
 
   constructor(file: string) {
@@ -126,6 +131,7 @@ export class SqliteStore {
       since: this.db.prepare(RESTORE_SQL.since),
       bars: this.db.prepare(RESTORE_SQL.bars),
     };
+    this.alerts = new AlertTables(this.db);
     this.writeTx = this.db.transaction((batch: StoredBatch) => {
       for (const r of batch.trades) {
         this.insertTrade.run(
@@ -162,6 +168,7 @@ export class SqliteStore {
       for (const [partition, next] of batch.offsets) {
         this.upsertOffset.run(batch.topic, partition, next);
       }
+      return batch.alerts ? this.alerts.write(batch.alerts.alerts, batch.alerts.changes) : [];
     });
   }
 
@@ -208,8 +215,9 @@ export class SqliteStore {
     return new Map(rows.map((r) => [r.partition, r.next_offset]));
   }
 
-  writeBatch(batch: StoredBatch): void {
-    this.writeTx(batch);
+  /** Stores the batch in one transaction; returns the alerts it stored (with their ids). */
+  writeBatch(batch: StoredBatch): FiredAlert[] {
+    return this.writeTx(batch);
   }
 
   /** The symbol's newest stored trade time; null when none is stored. */
@@ -275,4 +283,6 @@ export interface StoredBatch {
   deadLetters: DeadLetterRow[];
   bars: Bar[];
   offsets: Map<number, number>;
+  /** Alerts the batch fired and the rule states it changed (see enrich/alerts.ts). */
+  alerts?: { alerts: NewAlert[]; changes: StateChange[] };
 }

@@ -54,6 +54,10 @@ port.on('message', (raw: unknown) => {
           signal: stop.signal,
           drain: drain.signal,
           onStats: (stats) => post({ type: 'enricher-stats', stats }),
+          feed: {
+            onPoints: (points) => post({ type: 'enricher-points', points }),
+            onAlerts: (alerts) => post({ type: 'alert-fired', alerts }),
+          },
         }).then((result) => post({ type: 'enricher-done', result }));
   work
     .catch((err: unknown) => post({ type: 'error', message: (err as Error).message }))
