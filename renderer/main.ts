@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { connect } from './api-client.js';
 import { desktopBridge } from './desktop-bridge.js';
 import { Store } from './store.js';
+import { createCharts } from './views/charts.js';
 import { createControls } from './views/controls.js';
 import { createExport } from './views/export.js';
 import { createFrame } from './views/frame.js';
@@ -22,10 +23,7 @@ const screens = [
     'Browse the topics stock_prices, stock_prices_enriched and stock_prices_dlq: partitions, messages, sizes, and every message with its key and value.',
     'Until then: npx volatility-insight topics list',
   ]),
-  createPlaceholder('charts', 'Charts', [
-    'Price, VWAP and volatility per symbol, live or over a time range.',
-    'Until then: export the enriched trades and chart them in a spreadsheet or notebook.',
-  ]),
+  createCharts(api, store, (t) => announce(t)),
   createExport(api, store, bridge, (t) => announce(t)),
 ];
 const frame = createFrame(store, screens, api.carrier, () => location.reload());

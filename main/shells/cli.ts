@@ -1,4 +1,5 @@
 import { failureText } from './cli/admin-support.js';
+import { alertsCommand } from './cli/alerts.js';
 import { UsageError, type CliCommand, type CliContext } from './cli/command.js';
 import { brokerCommand } from './cli/broker.js';
 import { exportCommand } from './cli/export.js';
@@ -15,6 +16,7 @@ const COMMANDS: CliCommand[] = [
   topicsCommand,
   groupsCommand,
   exportCommand,
+  alertsCommand,
   serveCommand,
 ];
 

@@ -1,4 +1,5 @@
 import type { EnricherResult } from '../../../contract/pipeline.js';
+import { addAlertRules, ruleFromSpec } from './alerts.js';
 import { ServiceError, type Api } from '../../../contract/rpc.js';
 import type { ServiceEvent } from '../../../contract/service.js';
 import { DEFAULT_HINTS, reportFailure, type CliHints } from './admin-support.js';
@@ -46,14 +47,23 @@ export const enrichCommand: CliCommand = {
   name: 'enrich',
   summary: 'run the enrichment consumer: stock_prices → stock_prices_enriched + SQLite',
   usage:
-    'enrich [--db FILE] [--until-idle MS] [--group ID] [--grace-ms MS] [--weather-key KEY] [--weather-url URL] [--topic T] [--enriched-topic T] [--dlq-topic T] [--brokers H:P,...]',
+    "enrich [--db FILE] [--until-idle MS] [--group ID] [--grace-ms MS] [--weather-key KEY] [--weather-url URL] [--topic T] [--enriched-topic T] [--dlq-topic T] [--alert RULE]... [--brokers H:P,...]\n  --alert RULE  add a volatility-spike alert rule first, e.g. --alert 'vol_1m_ann>0.8' (see `alerts --help`)",
   async run(argv, ctx) {
-    const { values } = parseFlags(argv, { ...CONNECTION_FLAGS, ...ENRICH_FLAGS });
+    const { values: all } = parseFlags(argv, {
+      ...CONNECTION_FLAGS,
+      ...ENRICH_FLAGS,
+      alert: { type: 'string', multiple: true },
+    });
+    const { alert, ...values } = all;
+    const rules = (alert ?? []).map(ruleFromSpec);
     const options = serviceOptionsFrom(values);
     const enrich = enrichOptionsFrom(values);
     try {
       return await withApi(ctx, options, async (api) => {
         const { database } = await api.call('settings.get', {});
+        for (const rule of await addAlertRules(api, rules)) {
+          ctx.stderr.write(`alert rule: ${rule}\n`);
+        }
         const { enriched } = await runPipeline(ctx, api, { enrich });
         ctx.stdout.write(summary(enriched!, database));
         return 0;
