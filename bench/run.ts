@@ -1,12 +1,14 @@
-// `npm run bench [-- export|pipeline|transport]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|pipeline|transport|series]`: runs the named benchmarks, or all of them in turn.
 import { runExportBenchmark } from './export.js';
 import { runPipelineBenchmark } from './pipeline.js';
+import { runSeriesBenchmark } from './series.js';
 import { runTransportBenchmark } from './transport.js';
 
 const all = {
   pipeline: runPipelineBenchmark,
   export: runExportBenchmark,
   transport: runTransportBenchmark,
+  series: runSeriesBenchmark,
 };
 const names = process.argv.slice(2);
 for (const name of names.length > 0 ? names : Object.keys(all)) {
