@@ -32,7 +32,8 @@ export const EXPORT_COLUMNS = [
 ] as const;
 export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 
-export const ExportFormatSchema = z.enum(['csv', 'parquet']);
+/** `delta`: a Delta Lake table (a folder: Parquet files and a `_delta_log`), issue 13. */
+export const ExportFormatSchema = z.enum(['csv', 'parquet', 'delta']);
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
 
 /**
@@ -58,6 +59,8 @@ export const ExportSelectionSchema = z.object({
   bom: z.boolean().optional(),
   /** CSV only: end rows with CRLF instead of LF. Default false. */
   crlf: z.boolean().optional(),
+  /** Delta only: the partition columns of a new table (default date); an existing table keeps its own. */
+  partitionBy: z.enum(['date', 'date,symbol', 'none']).optional(),
 });
 
 /** [from, to) must not be empty or reversed. */

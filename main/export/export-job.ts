@@ -13,6 +13,7 @@ import { openDatabase } from '../store/open-database.js';
 import { AtomicFile, type FileIo } from './atomic-file.js';
 import { CsvRowWriter } from './csv.js';
 import { ExportError, destinationError } from './errors.js';
+import { runDeltaExport } from './delta-export.js';
 import { ParquetRowWriter } from './parquet.js';
 import { countExportRows, iterateExportRows, type ExportFilter, type RawRow } from './query.js';
 
@@ -57,7 +58,7 @@ function cancelled(): ExportError {
   return new ExportError('cancelled', 'export cancelled; no file was written');
 }
 
-function toFilter(request: ExportRequest): ExportFilter {
+export function toFilter(request: ExportRequest): ExportFilter {
   return {
     symbols: request.symbols,
     fromMs:
@@ -66,7 +67,7 @@ function toFilter(request: ExportRequest): ExportFilter {
   };
 }
 
-function openSource(dbPath: string): Database.Database {
+export function openSource(dbPath: string): Database.Database {
   if (!existsSync(dbPath)) {
     throw new ExportError(
       'db-not-found',
@@ -138,7 +139,7 @@ function isDatabaseFile(out: string, dbPath: string): boolean {
   return false;
 }
 
-function validate(request: ExportRequest): ExportRequest {
+export function validate(request: ExportRequest): ExportRequest {
   const parsed = ExportRequestSchema.safeParse(request);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -166,6 +167,8 @@ export async function runExport(
   const req = validate(request);
   if (req.db === undefined) throw new ExportError('invalid-request', 'no database file given');
   if (signal?.aborted) throw cancelled();
+  // A Delta table is a folder of files and a log: its own writer (main/export/delta-export.ts).
+  if (req.format === 'delta') return runDeltaExport(req, options);
 
   const out = resolve(req.out);
   if (existsSync(out) && statSync(out).isDirectory()) {
