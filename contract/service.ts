@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   ConsumerGroupInfoSchema,
   CreateTopicRequestSchema,
+  PartitionWatermarksSchema,
   TopicInfoSchema,
   TopicNameSchema,
 } from './admin.js';
@@ -21,6 +22,20 @@ import {
   ExportSelectionSchema,
   exportRangeIsOrdered,
 } from './export.js';
+import {
+  FullValueSchema,
+  MessageRefSchema,
+  MessagesPageSchema,
+  MessagesReadInputSchema,
+  ProduceMessageSchema,
+  ProducedSchema,
+  RepublishInputSchema,
+  RepublishResultSchema,
+  TailEventSchema,
+  TailIdSchema,
+  TailStartSchema,
+  TailStateSchema,
+} from './messages.js';
 import {
   EnrichRequestSchema,
   EnricherResultSchema,
@@ -318,6 +333,24 @@ export const COMMANDS = {
 
   'export.start': command(ExportStartSchema, JobRefSchema),
 
+  // ---- topic browser (contract/messages.ts): reads create no consumer group, commit nothing
+  /** A page of a topic from newest, oldest, an offset, a time or a page's cursor. */
+  'messages.read': command(MessagesReadInputSchema, MessagesPageSchema),
+  /** The whole value of one record (up to 4 MiB), base64. */
+  'messages.value': command(MessageRefSchema, FullValueSchema),
+  'messages.produce': command(ProduceMessageSchema, ProducedSchema),
+  /** A live tail for the calling view only: `messages-tail` events, stopped when it closes. */
+  'messages.tail.start': command(
+    TailStartSchema,
+    z.object({ tailId: TailIdSchema, partitions: z.array(PartitionWatermarksSchema) }),
+  ),
+  'messages.tail.control': command(
+    z.object({ tailId: TailIdSchema, action: z.enum(['pause', 'resume', 'stop']) }),
+    z.object({ state: TailStateSchema }),
+  ),
+  /** Dead letters back to their source topic (as they were or edited), with a header naming them. */
+  'dead-letters.republish': command(RepublishInputSchema, RepublishResultSchema),
+
   /** A file the person chose (a save dialog, a CLI argument), as a grant a view can name. */
   'paths.grant': command(
     z.object({ path: z.string().min(1).max(4096), purpose: z.enum(['export']) }),
@@ -372,6 +405,8 @@ export const ServiceEventSchema = z.discriminatedUnion('event', [
     progress: ExportProgressSchema,
   }),
   z.object({ event: z.literal('broker-status'), status: BrokerStatusSchema }),
+  /** A live tail's records, only to the view that started it. */
+  TailEventSchema,
   /** The enrichment's newest points per symbol, coalesced (a few events a second at most). */
   z.object({ event: z.literal('series-points'), points: z.array(LivePointSchema) }),
   /** Alerts the enrichment fired and stored. */

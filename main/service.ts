@@ -40,6 +40,11 @@ import { Emitter } from './emitter.js';
 import { ExportError } from './export/errors.js';
 import { runExport } from './export/export-job.js';
 import { AdminError, createTopic, deleteTopic, listGroups, listTopics } from './kafka/admin.js';
+import { BrowseError, readPage, readValue } from './kafka/browse.js';
+import { ReaderError } from './kafka/partition-reader.js';
+import { produceOne, republishDeadLetters } from './kafka/produce-one.js';
+import { TailManager } from './kafka/tail.js';
+import { FilterSyntaxError } from '../contract/messages.js';
 import { CaFileError, type KafkaConnection } from './kafka/connection.js';
 import { ProbeError, probeCluster } from './kafka/probe.js';
 import { appDataDir, defaultDbPath, settingsPath } from './paths.js';
@@ -71,7 +76,16 @@ export interface CallContext {
   /** The shell itself, not a view: may call `access: 'shell'` commands. */
   trusted: boolean;
   signal: AbortSignal;
+  /**
+   * The connection (one view) the call came over: events scoped to it (a live tail's) go only
+   * there, and what it started (tails) stops when it closes. Absent: a call from nowhere in
+   * particular (tests), whose tails live until stopped.
+   */
+  connection?: { id: string; onClose(listener: () => void): void };
 }
+
+/** A service event and the one connection it is for (null: every view). */
+export type EventListener = (event: ServiceEvent, connectionId?: string | null) => void;
 
 type Handlers = {
   [N in CommandName]: (
@@ -100,6 +114,12 @@ const PROBE_TIMEOUT_MS = 5000;
  */
 export class VolatilityService {
   private readonly events = new Emitter<{ event: ServiceEvent }>();
+  private readonly scopedEvents = new Emitter<{ event: [ServiceEvent, string] }>();
+  private readonly tails = new TailManager((event, connectionId) => {
+    if (connectionId === null) this.emit(event);
+    else this.scopedEvents.emit('event', [event, connectionId]);
+  });
+  private readonly tailConnections = new Set<string>();
   private readonly env: NodeJS.ProcessEnv;
   private readonly settingsFile: string;
   private readonly db: string;
@@ -120,8 +140,14 @@ export class VolatilityService {
     this.charts = new ChartReads(this.db);
   }
 
-  onEvent(listener: (event: ServiceEvent) => void): () => void {
-    return this.events.on('event', listener);
+  /** Every event; a connection-scoped one (a live tail's) names its connection. */
+  onEvent(listener: EventListener): () => void {
+    const off = this.events.on('event', (event) => listener(event, null));
+    const offScoped = this.scopedEvents.on('event', ([event, id]) => listener(event, id));
+    return () => {
+      off();
+      offScoped();
+    };
   }
 
   /** Parses an untrusted call, runs it, and answers with its result or the one error shape. */
@@ -239,6 +265,35 @@ export class VolatilityService {
     'alerts.history': (query) => this.charts.history(query),
 
     'export.start': (request) => this.startExport(request),
+
+    'messages.read': (args, ctx) => readPage(this.connection(), args, { signal: ctx.signal }),
+    'messages.value': (ref) => readValue(this.connection(), ref),
+    'messages.produce': (args) => produceOne(this.connection(), args),
+    'messages.tail.start': async (args, ctx) => {
+      const conn = ctx.connection;
+      if (conn && !this.tailConnections.has(conn.id)) {
+        this.tailConnections.add(conn.id);
+        conn.onClose(() => {
+          this.tailConnections.delete(conn.id);
+          void this.tails.stopOwnedBy(conn.id);
+        });
+      }
+      const { tailId, partitions } = await this.tails.start(this.connection(), args, {
+        connectionId: conn?.id ?? null,
+      });
+      return {
+        tailId,
+        partitions: partitions.map((w) => ({ ...w, messages: Math.max(0, w.high - w.low) })),
+      };
+    },
+    'messages.tail.control': async ({ tailId, action }, ctx) => {
+      const state = await this.tails.control(tailId, action, ctx.connection?.id ?? null);
+      if (state === null) {
+        throw new ServiceError('not-found', 'no such live tail for this view: it has stopped');
+      }
+      return { state };
+    },
+    'dead-letters.republish': (args) => republishDeadLetters(this.connection(), args),
 
     'paths.grant': ({ path }) => {
       if (!isAbsolute(path)) {
@@ -714,6 +769,7 @@ export class VolatilityService {
    */
   async shutdown(timeoutMs = 30_000): Promise<void> {
     const all = async () => {
+      await this.tails.stopAll();
       const producer = this.producer ? this.jobs.get(this.producer.id) : undefined;
       producer?.cancel();
       await producer?.done.catch(() => undefined);
@@ -805,6 +861,17 @@ export function toServiceError(err: unknown): ServiceErrorData {
   if (err instanceof ProbeError) return { code: err.kind, message };
   if (err instanceof SettingsFileError) return { code: 'settings-invalid', message };
   if (err instanceof CaFileError) return { code: 'tls-failed', message };
+  if (err instanceof BrowseError) return { code: err.code, message };
+  if (err instanceof FilterSyntaxError) return { code: 'invalid-argument', message };
+  if (err instanceof ReaderError) {
+    const code =
+      err.code === 'failed'
+        ? 'internal'
+        : err.code === 'unknown-partition'
+          ? 'invalid-argument'
+          : err.code;
+    return { code, message };
+  }
   if (err instanceof z.ZodError) {
     const issue = err.issues[0];
     return {
@@ -830,6 +897,8 @@ function withDetail(
 export function createLocalApi(service: VolatilityService, options: { trusted: boolean }): Api {
   const closeListeners = new Set<(reason: string) => void>();
   const offs = new Set<() => void>();
+  const connectionHooks = new Set<() => void>();
+  const connection = { id: randomUUID(), onClose: (l: () => void) => void connectionHooks.add(l) };
   let closed = false;
   return {
     async call(command, args, callOptions) {
@@ -837,6 +906,7 @@ export function createLocalApi(service: VolatilityService, options: { trusted: b
       const reply = await service.dispatch(command, args, {
         trusted: options.trusted,
         signal: callOptions?.signal ?? new AbortController().signal,
+        connection,
       });
       if (!reply.ok) {
         throw new ServiceError(reply.error.code, reply.error.message, reply.error.detail);
@@ -844,7 +914,9 @@ export function createLocalApi(service: VolatilityService, options: { trusted: b
       return COMMANDS[command].result.parse(reply.result) as never;
     },
     onEvent(listener) {
-      const off = service.onEvent(listener);
+      const off = service.onEvent((event, id) => {
+        if (id == null || id === connection.id) listener(event);
+      });
       offs.add(off);
       return () => {
         offs.delete(off);
@@ -857,6 +929,7 @@ export function createLocalApi(service: VolatilityService, options: { trusted: b
     close() {
       if (closed) return;
       closed = true;
+      for (const hook of connectionHooks) hook();
       for (const off of offs) off();
       for (const l of closeListeners) l('closed');
     },

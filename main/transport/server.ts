@@ -4,6 +4,7 @@ import {
   type Port,
   type ServerFrame,
 } from '../../contract/rpc.js';
+import { randomUUID } from 'node:crypto';
 import type { ServiceEvent, ServiceReply } from '../../contract/service.js';
 
 /** What a transport needs of the service: one untrusted entry, and its events. */
@@ -11,9 +12,14 @@ export interface Dispatcher {
   dispatch(
     command: unknown,
     args: unknown,
-    context: { trusted: boolean; signal: AbortSignal },
+    context: {
+      trusted: boolean;
+      signal: AbortSignal;
+      connection?: { id: string; onClose(listener: () => void): void };
+    },
   ): Promise<ServiceReply>;
-  onEvent(listener: (event: ServiceEvent) => void): () => void;
+  /** `connectionId` non-null: the event is for that connection only (a live tail's). */
+  onEvent(listener: (event: ServiceEvent, connectionId?: string | null) => void): () => void;
 }
 
 /**
@@ -29,6 +35,15 @@ export function serveConnection(
   const inFlight = new Map<number, AbortController>();
   let unsubscribe: (() => void) | null = null;
   let open = true;
+  // This connection as the service knows it: scoped events, and what to stop when it closes.
+  const closeHooks = new Set<() => void>();
+  const connection = {
+    id: randomUUID(),
+    onClose: (listener: () => void) => {
+      if (open) closeHooks.add(listener);
+      else listener();
+    },
+  };
 
   const send = (frame: ServerFrame) => {
     if (!open) return;
@@ -80,7 +95,11 @@ export function serveConnection(
         const abort = new AbortController();
         inFlight.set(frame.id, abort);
         void service
-          .dispatch(frame.command, frame.args, { trusted: options.trusted, signal: abort.signal })
+          .dispatch(frame.command, frame.args, {
+            trusted: options.trusted,
+            signal: abort.signal,
+            connection,
+          })
           .then((reply) => {
             if (!inFlight.delete(frame.id)) return; // cancelled: the view no longer waits
             send(
@@ -97,7 +116,10 @@ export function serveConnection(
         return;
       case 'subscribe':
         if (frame.on && unsubscribe === null) {
-          unsubscribe = service.onEvent((event) => send({ t: 'event', event }));
+          unsubscribe = service.onEvent((event, connectionId) => {
+            if (connectionId === null || connectionId === connection.id)
+              send({ t: 'event', event });
+          });
         } else if (!frame.on && unsubscribe !== null) {
           unsubscribe();
           unsubscribe = null;
@@ -112,5 +134,7 @@ export function serveConnection(
     unsubscribe = null;
     for (const abort of inFlight.values()) abort.abort();
     inFlight.clear();
+    for (const hook of closeHooks) hook();
+    closeHooks.clear();
   });
 }
