@@ -4,6 +4,7 @@ import { UsageError, type CliCommand, type CliContext } from './cli/command.js';
 import { brokerCommand } from './cli/broker.js';
 import { exportCommand } from './cli/export.js';
 import { groupsCommand } from './cli/groups.js';
+import { deadLettersCommand, messagesCommand } from './cli/messages.js';
 import { enrichCommand, produceCommand, runCommand } from './cli/pipeline-commands.js';
 import { serveCommand } from './cli/serve.js';
 import { topicsCommand } from './cli/topics.js';
@@ -15,6 +16,8 @@ const COMMANDS: CliCommand[] = [
   brokerCommand,
   topicsCommand,
   groupsCommand,
+  messagesCommand,
+  deadLettersCommand,
   exportCommand,
   alertsCommand,
   serveCommand,

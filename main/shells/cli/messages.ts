@@ -1,0 +1,346 @@
+import { TopicNameSchema } from '../../../contract/admin.js';
+import {
+  FilterSyntaxError,
+  PAGE_SIZE_MAX,
+  parseFilterExpression,
+  type MessageRecord,
+  type MessagesPage,
+  type Start,
+} from '../../../contract/messages.js';
+import { parseInstant } from '../../../contract/instant.js';
+import type { Api } from '../../../contract/rpc.js';
+import type { ServiceEvent } from '../../../contract/service.js';
+import { TOPICS } from '../../../contract/trade.js';
+import { reportFailure } from './admin-support.js';
+import { intFlag, parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
+import { serviceOptionsFrom, withApi } from './session.js';
+
+const USAGE = `volatility-insight messages TOPIC [--from newest|oldest|OFFSET|ISO-TIME] [--partition N] [--limit N] [--filter EXPR] [--follow] [--json] [--brokers ...]
+
+  --from       newest (default: the last --limit messages), oldest, an OFFSET (in every chosen
+               partition), or an ISO time (reads forward from the first message at or after it,
+               found with Kafka's offsets-for-times)
+  --partition  only this partition (repeat for more); default: all, merged by timestamp
+  --limit      how many messages (default 100)
+  --filter     e.g. 'symbol = AAPL', 'price > 300 and volume >= 1000', 'key = AAPL', 'key ~ AA',
+               'value ~ text'; a word alone is text the value contains
+  --follow     then print new messages as they arrive, until Ctrl-C
+  --json       one JSON object per line: partition, offset, timestamp (epoch ms), key, headers, value
+Reading creates no consumer group and commits nothing.`;
+
+const FLAGS = {
+  brokers: { type: 'string' },
+  from: { type: 'string' },
+  partition: { type: 'string', multiple: true },
+  limit: { type: 'string' },
+  filter: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  json: { type: 'boolean' },
+} as const;
+
+/** The CLI prints values whole up to this many bytes (the rest is said to be cut). */
+const CLI_VALUE_BYTES = 1024 * 1024;
+
+export function parseFrom(text: string | undefined): Start {
+  if (text === undefined || text === 'newest') return { kind: 'newest' };
+  if (text === 'oldest') return { kind: 'oldest' };
+  if (/^\d+$/.test(text)) {
+    const offset = Number(text);
+    if (!Number.isSafeInteger(offset))
+      throw new UsageError(`--from ${text}: the offset is too large`);
+    return { kind: 'offset', offset };
+  }
+  const ts = parseInstant(text);
+  if (ts === null) {
+    throw new UsageError(
+      `--from ${JSON.stringify(text)}: use newest, oldest, an offset, or an ISO time such as 2026-01-05T14:30:00Z`,
+    );
+  }
+  if (ts < 0) throw new UsageError(`--from ${text}: before 1970`);
+  return { kind: 'timestamp', ts };
+}
+
+function escapeLine(text: string): string {
+  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+/** The record as kcat-like JSON: the decoded text of key, headers and value. */
+export function recordJson(r: MessageRecord): Record<string, unknown> {
+  const headers: Record<string, string | null> = {};
+  for (const h of r.headers) headers[h.key] = h.value?.text ?? null;
+  return {
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key?.text ?? null,
+    headers,
+    value: r.value?.text ?? null,
+    ...(r.value?.encoding === 'binary' ? { valueEncoding: 'hex' } : {}),
+    ...(r.value?.truncated ? { valueBytes: r.value.bytes, truncated: true } : {}),
+  };
+}
+
+export function recordLine(r: MessageRecord): string {
+  const key = r.key ? escapeLine(r.key.text) : '-';
+  let value = r.value ? escapeLine(r.value.text) : 'null';
+  if (r.value?.encoding === 'binary') value = `hex: ${value}`;
+  if (r.value?.truncated) value += ` … (${r.value.bytes} bytes in all)`;
+  return `${new Date(r.timestamp).toISOString()}  ${r.partition}/${r.offset}  ${key}  ${value}`;
+}
+
+/** Reads up to `limit` records from `from` (newest: the last ones), oldest first, paging as needed. */
+async function readRecords(
+  api: Api,
+  args: {
+    topic: string;
+    partitions?: number[];
+    from: Start;
+    limit: number;
+    filter?: ReturnType<typeof parseFilterExpression>;
+    signal: AbortSignal;
+  },
+  onScan: (page: MessagesPage) => void,
+): Promise<{ records: MessageRecord[]; last: MessagesPage | null }> {
+  const backwards = args.from.kind === 'newest';
+  const records: MessageRecord[] = [];
+  let cursor: string | undefined;
+  let last: MessagesPage | null = null;
+  let first: MessagesPage | null = null;
+  while (records.length < args.limit && !args.signal.aborted) {
+    const page: MessagesPage = await api.call(
+      'messages.read',
+      {
+        topic: args.topic,
+        ...(args.partitions ? { partitions: args.partitions } : {}),
+        ...(cursor ? { cursor } : { from: args.from }),
+        limit: Math.min(PAGE_SIZE_MAX, args.limit - records.length),
+        ...(args.filter ? { filter: args.filter } : {}),
+        maxValueBytes: CLI_VALUE_BYTES,
+        pretty: false,
+      },
+      { signal: args.signal },
+    );
+    first ??= page;
+    last = page;
+    onScan(page);
+    if (backwards) records.unshift(...page.records);
+    else records.push(...page.records);
+    const next = backwards ? page.older : page.hasNewer ? page.newer : null;
+    if (!next) break;
+    cursor = next;
+  }
+  return { records, last: backwards ? first : last };
+}
+
+export const messagesCommand: CliCommand = {
+  name: 'messages',
+  summary: 'Read a topic by offset or time, filtered, or follow it (no consumer group)',
+  usage: USAGE,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseFlags(argv, FLAGS, true);
+    const topic = positionals[0];
+    if (!topic) throw new UsageError('messages needs a topic: messages TOPIC');
+    if (positionals.length > 1)
+      throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+    if (!TopicNameSchema.safeParse(topic).success)
+      throw new UsageError(`"${topic}" is not a topic name`);
+    const from = parseFrom(values.from);
+    const limit = intFlag(values.limit, 'limit', 1) ?? 100;
+    const partitions = values.partition?.map((p) => intFlag(p, 'partition', 0)!);
+    let filter: ReturnType<typeof parseFilterExpression> | undefined;
+    if (values.filter !== undefined) {
+      try {
+        filter = parseFilterExpression(values.filter);
+      } catch (err) {
+        if (err instanceof FilterSyntaxError) throw new UsageError(`--filter: ${err.message}`);
+        throw new UsageError(`--filter: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    const print = (r: MessageRecord) =>
+      ctx.stdout.write((values.json ? JSON.stringify(recordJson(r)) : recordLine(r)) + '\n');
+    try {
+      return await withApi(ctx, serviceOptionsFrom({ brokers: values.brokers }), async (api) => {
+        let tail: { tailId: string } | null = null;
+        const early: Extract<ServiceEvent, { event: 'messages-tail' }>[] = [];
+        let live: ((e: Extract<ServiceEvent, { event: 'messages-tail' }>) => void) | null = null;
+        if (values.follow) {
+          api.onEvent((e) => {
+            if (e.event !== 'messages-tail' || e.tailId !== tail?.tailId) return;
+            if (live) live(e);
+            else early.push(e);
+          });
+          tail = await api.call('messages.tail.start', {
+            topic,
+            ...(partitions ? { partitions } : {}),
+            ...(filter ? { filter } : {}),
+            maxValueBytes: CLI_VALUE_BYTES,
+            pretty: false,
+          });
+        }
+        let scanned = 0;
+        let exhausted = false;
+        const { records, last } = await readRecords(
+          api,
+          {
+            topic,
+            ...(partitions ? { partitions } : {}),
+            from,
+            limit,
+            ...(filter ? { filter } : {}),
+            signal: ctx.signal,
+          },
+          (page) => {
+            scanned += page.scanned;
+            exhausted = page.budgetExhausted;
+          },
+        );
+        for (const r of records) print(r);
+        if (filter && exhausted) {
+          ctx.stderr.write(
+            `scanned ${scanned} messages, ${records.length} matched; stopped at the scan budget (raise --limit to go on)\n`,
+          );
+        }
+        if (!tail) return ctx.signal.aborted ? 130 : 0;
+        // Follow: the tail started before the page was read; print what comes after the page.
+        const seenUpTo = new Map((last?.partitions ?? []).map((p) => [p.partition, p.high]));
+        const onTail = (e: Extract<ServiceEvent, { event: 'messages-tail' }>) => {
+          const fresh = e.records.filter((r) => r.offset >= (seenUpTo.get(r.partition) ?? 0));
+          for (const r of fresh) print(r);
+          const unseen = e.arrived - e.records.length;
+          if (unseen > 0) ctx.stderr.write(`… ${unseen} more arrived faster than shown\n`);
+          if (e.error) ctx.stderr.write(`volatility-insight messages: ${e.error.message}\n`);
+        };
+        await new Promise<void>((resolve) => {
+          for (const e of early.splice(0)) onTail(e);
+          live = (e) => {
+            onTail(e);
+            if (e.state === 'stopped') resolve();
+          };
+          if (ctx.signal.aborted) resolve();
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        await api
+          .call('messages.tail.control', { tailId: tail.tailId, action: 'stop' })
+          .catch(() => undefined);
+        return 0;
+      });
+    } catch (err) {
+      return reportFailure(ctx, 'messages', err);
+    }
+  },
+};
+
+const DL_USAGE = `volatility-insight dead-letters list [--from newest|oldest|OFFSET|ISO-TIME] [--limit N] [--filter EXPR] [--json] [--topic T] [--brokers ...]
+volatility-insight dead-letters republish PARTITION:OFFSET [PARTITION:OFFSET ...] [--value TEXT] [--json] [--topic T] [--brokers ...]
+
+  list         dead letters with their reason, source topic/partition/offset and original bytes
+  republish    sends them back to their source topic (the original key and bytes, or --value for
+               one edited message) with the header x-vi-republished-from: TOPIC/PARTITION/OFFSET
+  --topic      the dead-letter topic (default ${TOPICS.deadLetters})`;
+
+const DL_FLAGS = {
+  brokers: { type: 'string' },
+  topic: { type: 'string' },
+  from: { type: 'string' },
+  limit: { type: 'string' },
+  filter: { type: 'string' },
+  value: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const deadLettersCommand: CliCommand = {
+  name: 'dead-letters',
+  summary: 'List dead letters with their reasons, and republish them to their source topic',
+  usage: DL_USAGE,
+  async run(argv: string[], ctx: CliContext): Promise<number> {
+    const [action, ...rest] = argv;
+    if (action !== 'list' && action !== 'republish') {
+      throw new UsageError(
+        action === undefined
+          ? 'dead-letters needs an action: list or republish'
+          : `unknown dead-letters action "${action}": use list or republish`,
+      );
+    }
+    const { values, positionals } = parseFlags(rest, DL_FLAGS, true);
+    const topic = values.topic ?? TOPICS.deadLetters;
+    if (!TopicNameSchema.safeParse(topic).success)
+      throw new UsageError(`--topic "${topic}" is not a topic name`);
+    try {
+      if (action === 'list') {
+        if (positionals.length > 0)
+          throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+        const from = parseFrom(values.from);
+        const limit = intFlag(values.limit, 'limit', 1) ?? 100;
+        let filter: ReturnType<typeof parseFilterExpression> | undefined;
+        if (values.filter !== undefined) {
+          try {
+            filter = parseFilterExpression(values.filter);
+          } catch (err) {
+            throw new UsageError(`--filter: ${(err as Error).message.split('\n')[0]}`);
+          }
+        }
+        const { records } = await withApi(ctx, serviceOptionsFrom(values), (api) =>
+          readRecords(
+            api,
+            { topic, from, limit, ...(filter ? { filter } : {}), signal: ctx.signal },
+            () => undefined,
+          ),
+        );
+        for (const r of records) {
+          const d = r.deadLetter;
+          if (values.json) {
+            ctx.stdout.write(
+              JSON.stringify({
+                partition: r.partition,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                reason: d?.reason ?? null,
+                source: d ? `${d.sourceTopic}/${d.sourcePartition}/${d.sourceOffset}` : null,
+                key: d ? d.key : (r.key?.text ?? null),
+                original: d ? (d.original?.text ?? null) : (r.value?.text ?? null),
+                originalBytes: d ? (d.original?.bytes ?? 0) : (r.value?.bytes ?? 0),
+              }) + '\n',
+            );
+          } else if (d) {
+            const original = d.original ? escapeLine(d.original.text).slice(0, 200) : 'null';
+            ctx.stdout.write(
+              `${r.partition}:${r.offset}  ${new Date(r.timestamp).toISOString()}  from ${d.sourceTopic}/${d.sourcePartition}/${d.sourceOffset}  ${escapeLine(d.reason)}  ${d.original?.bytes ?? 0} bytes: ${original}\n`,
+            );
+          } else {
+            ctx.stdout.write(
+              `${r.partition}:${r.offset}  (not a dead letter of this app)  ${recordLine(r)}\n`,
+            );
+          }
+        }
+        if (records.length === 0 && !values.json) ctx.stdout.write(`no dead letters in ${topic}\n`);
+        return 0;
+      }
+      if (positionals.length === 0)
+        throw new UsageError(
+          'dead-letters republish needs PARTITION:OFFSET (see dead-letters list)',
+        );
+      const items = positionals.map((p) => {
+        const m = /^(\d+):(\d+)$/.exec(p);
+        if (!m) throw new UsageError(`"${p}" is not PARTITION:OFFSET (e.g. 0:42)`);
+        return { partition: Number(m[1]), offset: Number(m[2]) };
+      });
+      if (values.value !== undefined && items.length !== 1) {
+        throw new UsageError('--value edits one dead letter: give exactly one PARTITION:OFFSET');
+      }
+      if (values.value !== undefined) items[0] = { ...items[0]!, value: values.value } as never;
+      const result = await withApi(ctx, serviceOptionsFrom(values), (api) =>
+        api.call('dead-letters.republish', { topic, items }),
+      );
+      for (const r of result.republished) {
+        ctx.stdout.write(
+          values.json
+            ? JSON.stringify(r) + '\n'
+            : `republished ${r.from} to ${r.topic}/${r.partition}/${r.offset}${r.edited ? ' (edited)' : ''}\n`,
+        );
+      }
+      return 0;
+    } catch (err) {
+      return reportFailure(ctx, 'dead-letters', err);
+    }
+  },
+};
