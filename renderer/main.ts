@@ -6,7 +6,7 @@ import { createCharts } from './views/charts.js';
 import { createControls } from './views/controls.js';
 import { createExport } from './views/export.js';
 import { createFrame } from './views/frame.js';
-import { createPlaceholder } from './views/placeholder.js';
+import { createTopics } from './views/topics.js';
 
 // The CSP forbids eval: zod must not even probe for `new Function`.
 z.config({ jitless: true });
@@ -19,10 +19,7 @@ document.documentElement.dataset.carrier = api.carrier;
 let announce: (text: string) => void = () => undefined;
 const screens = [
   createControls(api, store, (t) => announce(t)),
-  createPlaceholder('topics', 'Topics', [
-    'Browse the topics stock_prices, stock_prices_enriched and stock_prices_dlq: partitions, messages, sizes, and every message with its key and value.',
-    'Until then: npx volatility-insight topics list',
-  ]),
+  createTopics(api, store, (t) => announce(t)),
   createCharts(api, store, (t) => announce(t)),
   createExport(api, store, bridge, (t) => announce(t)),
 ];

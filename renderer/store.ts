@@ -127,6 +127,7 @@ export class Store {
   }
 
   applyEvent(event: ServiceEvent): void {
+    if (event.event === 'messages-tail') return; // a live tail is the Topics screen's own
     this.update((s) => {
       switch (event.event) {
         case 'job-started': {
