@@ -74,6 +74,8 @@ class Enricher {
   /** A condition the consumer cannot go on from (e.g. the topic was recreated). */
   private fatal: Error | null = null;
   private admin!: Admin;
+  /** The enriched topic's partition count: records keep their source partition when below it. */
+  private enrichedPartitions = 0;
   private readonly feed: ChartFeed;
 
   constructor(
@@ -110,9 +112,17 @@ class Enricher {
     await ensureTopic(this.kafka, request.sourceTopic, 3);
     const sourcePartitions = await this.partitionCount(request.sourceTopic);
     await ensureTopic(this.kafka, request.enrichedTopic, sourcePartitions);
+    this.enrichedPartitions = await this.partitionCount(request.enrichedTopic);
     await ensureTopic(this.kafka, request.deadLetterTopic, 1);
 
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // The enriched and dead-letter topics are at-least-once by design (each record names its
+    // source partition and offset), so their producer needs no idempotence and its one request in
+    // flight: several chunks go out at once, each still acknowledged by all in-sync replicas.
+    const producer = this.kafka.producer({
+      idempotent: false,
+      maxInFlightRequests: PUBLISH_IN_FLIGHT,
+      allowAutoTopicCreation: false,
+    });
     const consumer = this.kafka.consumer({
       groupId: this.stats.groupId,
       allowAutoTopicCreation: false,
@@ -324,8 +334,11 @@ class Enricher {
     if (this.stateDirty) this.rebuildState();
     const next = this.expectedNext.get(partition) ?? -1;
     const rows: EnrichedRow[] = [];
-    const records: EnrichedTrade[] = [];
     const deadLetters: PendingDeadLetter[] = [];
+    // Enriched records go out in chunks while the rest of the batch is computed; the batch is
+    // stored only after every chunk is acknowledged.
+    const publishing = new PublishQueue(producer, this.request.enrichedTopic);
+    const keepPartition = partition < this.enrichedPartitions;
     let lastOffset = -1;
     let late = 0;
     // Restoring symbols (or a long batch) can take a while: keep the group session alive.
@@ -367,9 +380,16 @@ class Enricher {
         kafka_offset: offset,
       };
       rows.push(row);
-      records.push(toRecord(row));
+      // Same partition as the source (a symbol's records stay in one partition, in order within
+      // a chunk) when the enriched topic has it; else by key like any keyed record.
+      publishing.add({
+        key: row.symbol,
+        value: JSON.stringify(toRecord(row)),
+        ...(keepPartition ? { partition } : {}),
+      });
     }
     if (lastOffset < 0) {
+      await publishing.settle().catch(() => undefined);
       // Everything fetched is stored already (Kafka reset the fetch to an older offset): move
       // the fetch to SQLite's position instead of fetching the same batch again and again.
       if (next >= 0 && batch.messages.length > 0 && !isStale() && isRunning()) {
@@ -380,16 +400,14 @@ class Enricher {
     const fired = this.feed.evaluate(rows);
     let storedAlerts: FiredAlert[] = [];
     try {
-      await publish(
-        producer,
-        this.request.enrichedTopic,
-        records.map((r) => ({ key: r.symbol, value: JSON.stringify(r) })),
-      );
-      await publish(
-        producer,
-        this.request.deadLetterTopic,
-        deadLetters.map((d) => toDeadLetterMessage(d, this.request.sourceTopic)),
-      );
+      await Promise.all([
+        publishing.settle(),
+        publish(
+          producer,
+          this.request.deadLetterTopic,
+          deadLetters.map((d) => toDeadLetterMessage(d, this.request.sourceTopic)),
+        ),
+      ]);
       await this.feed.publish(producer, fired);
       storedAlerts = this.store.writeBatch({
         alerts: fired,
@@ -478,9 +496,33 @@ function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> 
   });
 }
 
+/** The enriched topic's record for a row: its fields in the contract's order, ts as ISO text. */
 export function toRecord(row: EnrichedRow): EnrichedTrade {
-  const { ts, ...rest } = row;
-  return { timestamp: new Date(ts).toISOString(), ...rest };
+  // One literal of fixed shape (no rest/spread copies): this runs for every trade.
+  return {
+    timestamp: new Date(row.ts).toISOString(),
+    symbol: row.symbol,
+    price: row.price,
+    volume: row.volume,
+    log_return: row.log_return,
+    vol_1m: row.vol_1m,
+    vol_5m: row.vol_5m,
+    vol_1m_ann: row.vol_1m_ann,
+    vol_5m_ann: row.vol_5m_ann,
+    ewma_vol: row.ewma_vol,
+    ewma_vol_ann: row.ewma_vol_ann,
+    vwap_5m: row.vwap_5m,
+    late: row.late,
+    session: row.session,
+    exchange: row.exchange,
+    company: row.company,
+    sector: row.sector,
+    weather_temp_c: row.weather_temp_c,
+    weather_condition: row.weather_condition,
+    weather_error: row.weather_error,
+    kafka_partition: row.kafka_partition,
+    kafka_offset: row.kafka_offset,
+  };
 }
 
 /** Below the broker's default max.message.bytes (1 MiB), with room for the record overhead. */
@@ -498,6 +540,7 @@ export type PendingDeadLetter = DeadLetterRow & { keyBytes: Buffer | null };
 export interface OutgoingMessage {
   key: string | Buffer | null;
   value: string;
+  partition?: number;
 }
 
 /** A record's size on the wire, in bytes (UTF-8 for strings), with its framing. */
@@ -531,14 +574,68 @@ export function chunkBySize<T extends OutgoingMessage>(
   return chunks;
 }
 
-/** Sends records in chunks that each stay under the broker's message size limit. */
+/** Chunks of one batch's records sent at once (the producer's maxInFlightRequests). */
+const PUBLISH_IN_FLIGHT = 4;
+
+/**
+ * Sends records in chunks that each stay under the broker's message size limit, up to
+ * PUBLISH_IN_FLIGHT chunks at a time; resolves once every chunk is acknowledged (acks=all).
+ */
 async function publish(
   producer: Producer,
   topic: string,
   messages: OutgoingMessage[],
 ): Promise<void> {
-  for (const chunk of chunkBySize(messages, MAX_SEND_BYTES)) {
-    await producer.send({ topic, acks: -1, messages: chunk });
+  const chunks = chunkBySize(messages, MAX_SEND_BYTES);
+  let next = 0;
+  const lane = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      await producer.send({ topic, acks: -1, messages: chunk });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUBLISH_IN_FLIGHT, chunks.length) }, lane));
+}
+
+/**
+ * One batch's enriched records, sent chunk by chunk as they are added (each chunk under
+ * MAX_SEND_BYTES), so publishing overlaps the computing of the rest of the batch. settle()
+ * resolves once every chunk is acknowledged, or rejects with the first failure.
+ */
+class PublishQueue {
+  private chunk: OutgoingMessage[] = [];
+  private bytes = 0;
+  private readonly sends: Promise<unknown>[] = [];
+  private failure: unknown = null;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+  ) {}
+
+  add(message: OutgoingMessage): void {
+    const size = recordBytes(message);
+    if (this.chunk.length > 0 && this.bytes + size > MAX_SEND_BYTES) this.flush();
+    this.chunk.push(message);
+    this.bytes += size;
+  }
+
+  private flush(): void {
+    const messages = this.chunk;
+    this.chunk = [];
+    this.bytes = 0;
+    // Failures are kept, not left unhandled, until settle() reports them.
+    this.sends.push(
+      this.producer.send({ topic: this.topic, acks: -1, messages }).catch((err: unknown) => {
+        this.failure ??= err;
+      }),
+    );
+  }
+
+  async settle(): Promise<void> {
+    if (this.chunk.length > 0) this.flush();
+    await Promise.all(this.sends);
+    if (this.failure !== null) throw this.failure;
   }
 }
 
