@@ -1,4 +1,5 @@
-// `npm run bench [-- export|pipeline|transport|series]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|pipeline|transport|series|browse]`: runs the named benchmarks, or all of them in turn.
+import { runBrowseBenchmark } from './browse.js';
 import { runExportBenchmark } from './export.js';
 import { runPipelineBenchmark } from './pipeline.js';
 import { runSeriesBenchmark } from './series.js';
@@ -9,6 +10,7 @@ const all = {
   export: runExportBenchmark,
   transport: runTransportBenchmark,
   series: runSeriesBenchmark,
+  browse: runBrowseBenchmark,
 };
 const names = process.argv.slice(2);
 for (const name of names.length > 0 ? names : Object.keys(all)) {

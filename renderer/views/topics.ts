@@ -368,10 +368,12 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
   }
 
   // ---- reading ---------------------------------------------------------------------------
+  let readToken = 0;
   async function read(how: { from: Start } | { cursor: string }) {
     if (!topic) return;
     const name = topic;
     if ('from' in how) lastStart = how.from;
+    const token = ++readToken;
     setText(pageStatus, 'Reading…');
     const result = await working(() =>
       api.call('messages.read', {
@@ -382,6 +384,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
         limit: 100,
       }),
     );
+    if (token !== readToken) return; // a later read wins
     if (!result || topic !== name) {
       if (!result) setText(pageStatus, '');
       return;
