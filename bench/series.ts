@@ -6,7 +6,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../main/simulator/random.js';
 import { openDatabase } from '../main/store/open-database.js';
-import { INSERT_TRADE_SQL } from '../main/store/sqlite-store.js';
+import { INSERT_TRADE_SQL, SqliteStore, type EnrichedRow } from '../main/store/sqlite-store.js';
+import { backfillRollup, BACKFILL_KEY, RollupWriter } from '../main/store/series-rollup.js';
 import { queryBars, querySeries } from '../main/store/series-query.js';
 import type { SeriesMetric } from '../contract/charts.js';
 
@@ -90,8 +91,90 @@ function fill(file: string): void {
     }
   });
   for (let i = 0; i < ROWS; i += 100_000) tx(i, i + 100_000);
+  // Rows inserted past the store: build their rollup as a pre-migration database would be.
+  const t = performance.now();
+  db.prepare('INSERT INTO meta (key, value) SELECT ?, ? || MAX(id) FROM enriched_trades').run(
+    BACKFILL_KEY,
+    '0:',
+  );
+  const writer = new RollupWriter(db);
+  let chunks = 0;
+  while (!db.transaction(() => backfillRollup(db, writer, 100_000)).immediate()) chunks++;
+  const ms = performance.now() - t;
+  console.log(
+    `rollup backfill of ${(ROWS * 1.1).toLocaleString('en-US')} rows: ${chunks + 1} chunks of 100,000, ${(ms / 1000).toFixed(1)} s (${Math.round((ROWS * 1.1) / (ms / 1000)).toLocaleString('en-US')} rows/s)`,
+  );
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
+}
+
+/**
+ * writeBatch's throughput with and without the rollup: 240,000 enriched trades over 6 symbols at
+ * 1,000 trades/s of trade time, in batches of 500 (the consumer's order of magnitude), into
+ * fresh file databases; runs alternate so load drifts hit both.
+ */
+function writeCost(dir: string): void {
+  const symbols = ['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'META'];
+  const random = new Random(5);
+  const rows: EnrichedRow[] = [];
+  for (let i = 0; i < 240_000; i++) {
+    const v = 0.0003 + random.next() * 0.0001;
+    const price = 100 + random.next();
+    rows.push({
+      ts: START + i,
+      symbol: symbols[i % 6]!,
+      price,
+      volume: 100,
+      log_return: v,
+      vol_1m: v,
+      vol_5m: v,
+      vol_1m_ann: v * 270,
+      vol_5m_ann: v * 290,
+      ewma_vol: v,
+      ewma_vol_ann: v * 250,
+      vwap_5m: price,
+      late: false,
+      session: 'regular',
+      exchange: 'NASDAQ',
+      company: 'Apple Inc.',
+      sector: 'Technology',
+      weather_temp_c: 21.5,
+      weather_condition: 'Clear',
+      weather_error: null,
+      kafka_partition: i % 3,
+      kafka_offset: i,
+    });
+  }
+  const rate = (rollup: boolean, run: number): number => {
+    const store = new SqliteStore(join(dir, `write-${rollup}-${run}.db`), { rollup });
+    const t = performance.now();
+    for (let i = 0; i < rows.length; i += 500) {
+      const trades = rows.slice(i, i + 500);
+      store.writeBatch({
+        topic: 't',
+        trades,
+        deadLetters: [],
+        bars: [],
+        offsets: new Map([[0, i + 500]]),
+      });
+    }
+    const r = rows.length / ((performance.now() - t) / 1000);
+    store.close();
+    return r;
+  };
+  const without: number[] = [];
+  const withRollup: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    without.push(rate(false, run));
+    withRollup.push(rate(true, run));
+  }
+  const f = (xs: number[]) => xs.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ');
+  console.log('\nwriteBatch, 240,000 trades in batches of 500 (rows/s, runs 1/2/3, median):');
+  console.log(`| without rollup | ${f(without)} | ${f([median(without)])} |`);
+  console.log(`| with rollup | ${f(withRollup)} | ${f([median(withRollup)])} |`);
+  console.log(
+    `rollup cost: ${((1 - median(withRollup) / median(without)) * 100).toFixed(1)}% of writeBatch throughput`,
+  );
 }
 
 function median(xs: number[]): number {
@@ -155,6 +238,7 @@ export async function runSeriesBenchmark(): Promise<void> {
       `| bars.query (${Math.round((ROWS * 20) / 60_000)} one-minute bars) | | ${nb} | ${bt.map((x) => `${x.toFixed(0)} ms`).join(' | ')} | ${median(bt).toFixed(0)} ms |`,
     );
     db.close();
+    writeCost(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,10 @@ import type {
 import { ServiceError } from '../../contract/rpc.js';
 import { addRule, alertHistory, listRules, removeRule } from '../store/alerts-store.js';
 import { openDatabase } from '../store/open-database.js';
+import { backfillRollup, RollupWriter, rollupReady } from '../store/series-rollup.js';
+
+/** Old rows added to the rollup per series read while its backfill is pending (~0.1 s). */
+const READ_BACKFILL_ROWS = 50_000;
 import {
   queryBars,
   querySeries,
@@ -45,9 +49,20 @@ export class ChartReads {
   }
 
   series(request: SeriesRequest): SeriesResult {
-    return this.read({ fromMs: null, toMs: null, series: [], elapsedMs: 0 }, (db) =>
-      querySeries(db, request),
-    );
+    return this.read({ fromMs: null, toMs: null, series: [], elapsedMs: 0 }, (db) => {
+      if (!rollupReady(db)) {
+        // A database from before the rollup: each read adds a bounded chunk of its old rows
+        // (raw rows are read until it is complete); busy with the enrichment's write, skipped.
+        try {
+          db.transaction(() =>
+            backfillRollup(db, new RollupWriter(db), READ_BACKFILL_ROWS),
+          ).immediate();
+        } catch {
+          // retried on the next read
+        }
+      }
+      return querySeries(db, request);
+    });
   }
 
   bars(request: Parameters<typeof queryBars>[1]): BarsResult {

@@ -12,6 +12,13 @@ export interface Sampled {
   v: number[];
 }
 
+/** Buckets [originMs + k·widthMs, originMs + (k+1)·widthMs) for k < buckets. */
+export interface BucketGrid {
+  originMs: number;
+  widthMs: number;
+  buckets: number;
+}
+
 export class MinMaxLastSampler {
   private readonly buckets: number;
   private readonly span: number;
@@ -30,14 +37,28 @@ export class MinMaxLastSampler {
   private readonly lastV: Float64Array;
   private readonly lastS: Float64Array;
 
+  private readonly fromMs: number;
+  /** Fixed-width buckets from an origin (a rollup's grid): always bucketed, never exact. */
+  private readonly width: number | null = null;
+
   constructor(
-    private readonly fromMs: number,
+    fromMs: number,
     toMs: number,
     private readonly maxPoints: number,
+    grid?: BucketGrid,
   ) {
     if (!(maxPoints >= 3)) throw new RangeError('maxPoints must be at least 3');
+    this.fromMs = fromMs;
     this.buckets = Math.max(1, Math.floor(maxPoints / 3));
     this.span = Math.max(1, toMs - fromMs);
+    if (grid !== undefined) {
+      if (grid.buckets > this.buckets)
+        throw new RangeError('grid has more buckets than maxPoints/3');
+      this.fromMs = grid.originMs;
+      this.width = grid.widthMs;
+      this.buckets = grid.buckets;
+      this.exactT = null;
+    }
     const n = this.buckets;
     this.minT = new Float64Array(n);
     this.minV = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
@@ -52,7 +73,10 @@ export class MinMaxLastSampler {
 
   /** The bucket of a time (times outside the range are clamped to the first or last bucket). */
   bucketOf(t: number): number {
-    const b = Math.floor(((t - this.fromMs) * this.buckets) / this.span);
+    const b =
+      this.width === null
+        ? Math.floor(((t - this.fromMs) * this.buckets) / this.span)
+        : Math.floor((t - this.fromMs) / this.width);
     return b < 0 ? 0 : b >= this.buckets ? this.buckets - 1 : b;
   }
 

@@ -1,5 +1,24 @@
 import type Database from 'better-sqlite3';
 
+/** Migration 4's per-metric columns, frozen here (a later metric needs a later migration). */
+const ROLLUP_V4_COLUMNS = [
+  'price',
+  'vwap_5m',
+  'log_return',
+  'vol_1m',
+  'vol_5m',
+  'ewma_vol',
+  'vol_1m_ann',
+  'vol_5m_ann',
+  'ewma_vol_ann',
+]
+  .map(
+    (m) =>
+      `    ${m}_n INTEGER NOT NULL DEFAULT 0, ${m}_min REAL, ${m}_min_ts INTEGER, ${m}_max REAL,` +
+      ` ${m}_max_ts INTEGER, ${m}_last REAL, ${m}_last_ts INTEGER,`,
+  )
+  .join('\n');
+
 /**
  * Versioned schema. Each entry runs once, in order, inside a transaction; `user_version`
  * records the last one applied. Never edit a shipped migration: append a new one.
@@ -128,6 +147,21 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX alerts_symbol_ts ON alerts (symbol, ts);
   CREATE INDEX alerts_ts ON alerts (ts);
+  `,
+  // 4: the series rollup (series-rollup.ts): per symbol, level (bucket width, ms) and bucket, per
+  // metric: rows with a value, min and max with the time of their first occurrence, last value
+  // and its time. Rows stored before this migration are added progressively (meta
+  // 'rollup_backfill' = 'cursor:end' by row id; series.query reads raw rows until it is gone).
+  `
+  CREATE TABLE series_rollup (
+    symbol       TEXT    NOT NULL,
+    level_ms     INTEGER NOT NULL,
+    bucket_start INTEGER NOT NULL,
+${ROLLUP_V4_COLUMNS}
+    PRIMARY KEY (symbol, level_ms, bucket_start)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO meta (key, value)
+    SELECT 'rollup_backfill', '0:' || MAX(id) FROM enriched_trades HAVING MAX(id) IS NOT NULL;
   `,
 ];
 

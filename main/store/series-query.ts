@@ -6,7 +6,14 @@ import type {
   SeriesRange,
   SeriesResult,
 } from '../../contract/charts.js';
-import { MinMaxLastSampler } from '../charts/downsample.js';
+import { MinMaxLastSampler, type BucketGrid } from '../charts/downsample.js';
+import {
+  coverRange,
+  ROLLUP_LEVELS_MS,
+  ROLLUP_PARTS,
+  rollupReady,
+  rollupSql,
+} from './series-rollup.js';
 import { MINUTE_MS, parkinsonVolatility } from '../enrich/bars.js';
 import type { StoredBar } from '../enrich/bars.js';
 
@@ -53,6 +60,116 @@ export function resolveRange(
   return { fromMs: newest + 1 - range.lastMs, toMs: newest + 1 };
 }
 
+/** How a downsampled read uses the rollup: the level of its middle and the output grid. */
+export interface RollupPlan {
+  levelIndex: number;
+  grid: BucketGrid;
+}
+
+/**
+ * The rollup level for a range at a point cap, or null when the raw rows must be read (the ideal
+ * bucket is under a second). The output buckets are whole multiples of the level's width —
+ * at least the ideal width span/(B−1) for B = floor(maxPoints/3) buckets, so at most B of them
+ * from the aligned origin — and the level is the coarsest at most a quarter of the ideal width
+ * (so the grid is at most 25% coarser than ideal), else the 1 s level when it fits at all.
+ */
+export function rollupPlan(fromMs: number, toMs: number, maxPoints: number): RollupPlan | null {
+  const b = Math.floor(maxPoints / 3);
+  if (b < 2) return null;
+  const ideal = (toMs - fromMs) / (b - 1);
+  let levelIndex = -1;
+  for (let i = 0; i < ROLLUP_LEVELS_MS.length; i++) {
+    if (ROLLUP_LEVELS_MS[i]! * 4 <= ideal) levelIndex = i;
+  }
+  if (levelIndex < 0 && ROLLUP_LEVELS_MS[0] <= ideal) levelIndex = 0;
+  if (levelIndex < 0) return null;
+  const level = ROLLUP_LEVELS_MS[levelIndex]!;
+  const widthMs = level * Math.ceil(ideal / level);
+  const originMs = Math.floor(fromMs / widthMs) * widthMs;
+  const buckets = Math.ceil((toMs - originMs) / widthMs);
+  return { levelIndex, grid: { originMs, widthMs, buckets } };
+}
+
+/** Rows of one symbol in a range, counted from the index up to `limit`. */
+const COUNT_SQL =
+  'SELECT COUNT(*) FROM (SELECT 1 FROM enriched_trades INDEXED BY enriched_trades_symbol_order' +
+  ' WHERE symbol = ? AND ts >= ? AND ts < ? LIMIT ?)';
+
+type Row = (number | null)[];
+
+/** Raw rows of one symbol in a range into one sampler per metric; returns rows per metric. */
+function readRaw(
+  stmt: Database.Statement,
+  symbol: string,
+  fromMs: number,
+  toMs: number,
+  samplers: readonly MinMaxLastSampler[],
+  rows: number[],
+): void {
+  const m = samplers.length;
+  for (const row of stmt.iterate(symbol, fromMs, toMs) as Iterable<Row>) {
+    const ts = row[0] as number;
+    for (let i = 0; i < m; i++) {
+      const v = row[i + 1];
+      if (v !== null && v !== undefined) {
+        samplers[i]!.push(ts, v);
+        rows[i]!++;
+      }
+    }
+  }
+}
+
+/**
+ * A symbol's series from the rollup: the range covered by whole buckets of the plan's level in
+ * the middle, finer levels and raw rows at the edges (coverRange); each rollup row gives its
+ * min, max and last points (in time order) to the bucket they fall in, so each output bucket
+ * keeps exactly the min, max and last of the raw rows in it.
+ */
+function readRollup(
+  db: Database.Database,
+  rawStmt: Database.Statement,
+  metrics: readonly SeriesMetric[],
+  symbol: string,
+  fromMs: number,
+  toMs: number,
+  plan: RollupPlan,
+  samplers: readonly MinMaxLastSampler[],
+  rows: number[],
+): void {
+  const stmt = db.prepare(rollupSql(metrics)).raw(true);
+  const m = metrics.length;
+  const P = ROLLUP_PARTS;
+  for (const piece of coverRange(fromMs, toMs, plan.levelIndex)) {
+    if (piece.level === 0) {
+      readRaw(rawStmt, symbol, piece.fromMs, piece.toMs, samplers, rows);
+      continue;
+    }
+    for (const row of stmt.iterate(symbol, piece.level, piece.fromMs, piece.toMs) as Iterable<
+      number[]
+    >) {
+      for (let i = 0; i < m; i++) {
+        const o = i * P;
+        const n = row[o]!;
+        if (n === 0) continue;
+        rows[i]! += n;
+        const s = samplers[i]!;
+        // (t, v) of min, max, last; min and max times are never after last's.
+        const minT = row[o + 2]!;
+        const minV = row[o + 1]!;
+        const maxT = row[o + 4]!;
+        const maxV = row[o + 3]!;
+        const lastT = row[o + 6]!;
+        const lastV = row[o + 5]!;
+        const minFirst = minT <= maxT;
+        const [aT, aV, bT, bV] = minFirst ? [minT, minV, maxT, maxV] : [maxT, maxV, minT, minV];
+        s.push(aT, aV);
+        if (bT !== aT || bV !== aV) s.push(bT, bV);
+        if ((lastT !== bT || lastV !== bV) && (lastT !== aT || lastV !== aV)) s.push(lastT, lastV);
+      }
+    }
+  }
+}
+
 export function querySeries(db: Database.Database, request: SeriesRequest): SeriesResult {
   const started = performance.now();
   const symbols = [...new Set(request.symbols)];
@@ -61,26 +178,43 @@ export function querySeries(db: Database.Database, request: SeriesRequest): Seri
   if (range === null) {
     return { fromMs: null, toMs: null, series: [], elapsedMs: performance.now() - started };
   }
+  const { fromMs, toMs } = range;
   const stmt = db.prepare(seriesSql(metrics)).raw(true);
+  const plan = rollupPlan(fromMs, toMs, request.maxPoints);
+  const useRollup = plan !== null && rollupReady(db);
+  const count = db.prepare(COUNT_SQL).pluck();
   const series: SeriesResult['series'] = [];
   for (const symbol of symbols) {
-    const samplers = metrics.map(
-      () => new MinMaxLastSampler(range.fromMs, range.toMs, request.maxPoints),
+    const rows = metrics.map(() => 0);
+    // The rollup only when the rows do not fit under the cap (then the answer is downsampled
+    // anyway); a range that fits is read row by row and returned exactly.
+    const fromRollup =
+      useRollup &&
+      (count.get(symbol, fromMs, toMs, request.maxPoints + 1) as number) > request.maxPoints;
+    let samplers = metrics.map(
+      () =>
+        new MinMaxLastSampler(fromMs, toMs, request.maxPoints, fromRollup ? plan!.grid : undefined),
     );
-    const m = metrics.length;
-    for (const row of stmt.iterate(symbol, range.fromMs, range.toMs) as Iterable<
-      (number | null)[]
-    >) {
-      const ts = row[0] as number;
-      for (let i = 0; i < m; i++) {
-        const v = row[i + 1];
-        if (v !== null && v !== undefined) samplers[i]!.push(ts, v);
+    if (fromRollup) {
+      readRollup(db, stmt, metrics, symbol, fromMs, toMs, plan!, samplers, rows);
+      // A metric with few values among many rows (nulls) still fits: read it exactly.
+      const sparse = metrics.filter((_, i) => rows[i]! <= request.maxPoints);
+      if (sparse.length > 0) {
+        const exact = sparse.map(() => new MinMaxLastSampler(fromMs, toMs, request.maxPoints));
+        const exactRows = sparse.map(() => 0);
+        readRaw(db.prepare(seriesSql(sparse)).raw(true), symbol, fromMs, toMs, exact, exactRows);
+        samplers = samplers.map((s, i) => {
+          const j = sparse.indexOf(metrics[i]!);
+          return j < 0 ? s : exact[j]!;
+        });
       }
+    } else {
+      readRaw(stmt, symbol, fromMs, toMs, samplers, rows);
     }
     metrics.forEach((metric, i) => {
       const s = samplers[i]!;
       const { t, v } = s.finish();
-      series.push({ symbol, metric, t, v, rows: s.rows, downsampled: s.downsampled });
+      series.push({ symbol, metric, t, v, rows: rows[i]!, downsampled: s.downsampled });
     });
   }
   return { ...range, series, elapsedMs: performance.now() - started };

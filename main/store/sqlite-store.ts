@@ -8,6 +8,10 @@ import { openDatabase } from './open-database.js';
 import { AlertTables } from './alerts-store.js';
 import type { FiredAlert } from '../../contract/charts.js';
 import type { NewAlert, StateChange } from '../enrich/alerts.js';
+import { backfillRollup, RollupWriter, rollupReady } from './series-rollup.js';
+
+/** Rows stored before migration 4 added to the rollup per batch until it has them all. */
+export const ROLLUP_BACKFILL_ROWS_PER_BATCH = 5_000;
 
 /** An enriched trade as stored: the contract's record with the timestamp as epoch ms. */
 export type EnrichedRow = Omit<EnrichedTrade, 'timestamp'> & { ts: number };
@@ -109,9 +113,16 @@ export class SqliteStore {
   /** Alert rules' states and fired alerts, written in the batch's transaction. */
   readonly alerts: AlertTables;
   private readonly restore: { [K in keyof typeof RESTORE_SQL]: Database.Statement };
+  /** The series rollup (series-rollup.ts), written with each batch. */
+  private readonly rollup: RollupWriter;
+  private rollupBackfillPending: boolean;
+  private readonly rollupEnabled: boolean;
 
-  constructor(file: string) {
+  constructor(file: string, options: { rollup?: boolean } = {}) {
     this.db = openDatabase(file);
+    // rollup: false only measures the rollup's write cost (bench/series.ts): that database's
+    // rollup is then incomplete and must not be read.
+    this.rollupEnabled = options.rollup ?? true;
     this.insertTrade = this.db.prepare(INSERT_TRADE_SQL);
     this.insertDeadLetter = this.db.prepare(
       `INSERT INTO dead_letters (source_partition, source_offset, reason, raw, message_key, received_at)
@@ -132,7 +143,10 @@ export class SqliteStore {
       bars: this.db.prepare(RESTORE_SQL.bars),
     };
     this.alerts = new AlertTables(this.db);
+    this.rollup = new RollupWriter(this.db);
+    this.rollupBackfillPending = !rollupReady(this.db);
     this.writeTx = this.db.transaction((batch: StoredBatch) => {
+      this.rollup.clear();
       for (const r of batch.trades) {
         this.insertTrade.run(
           r.ts,
@@ -157,6 +171,16 @@ export class SqliteStore {
           r.weather_error,
           r.kafka_partition,
           r.kafka_offset,
+        );
+        if (this.rollupEnabled) this.rollup.add(r);
+      }
+      this.rollup.flush();
+      if (this.rollupBackfillPending && this.rollupEnabled) {
+        // Bounded: a database from before migration 4 catches up a chunk per batch.
+        this.rollupBackfillPending = !backfillRollup(
+          this.db,
+          this.rollup,
+          ROLLUP_BACKFILL_ROWS_PER_BATCH,
         );
       }
       for (const d of batch.deadLetters) {
@@ -217,7 +241,12 @@ export class SqliteStore {
 
   /** Stores the batch in one transaction; returns the alerts it stored (with their ids). */
   writeBatch(batch: StoredBatch): FiredAlert[] {
-    return this.writeTx(batch);
+    try {
+      return this.writeTx(batch);
+    } catch (err) {
+      this.rollupBackfillPending = !rollupReady(this.db);
+      throw err;
+    }
   }
 
   /** The symbol's newest stored trade time; null when none is stored. */

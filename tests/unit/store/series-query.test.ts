@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addRule, alertHistory, listRules, removeRule } from '../../../main/store/alerts-store.js';
-import { mergeBars, queryBars, querySeries, seriesSql } from '../../../main/store/series-query.js';
+import {
+  mergeBars,
+  queryBars,
+  querySeries,
+  rollupPlan,
+  seriesSql,
+} from '../../../main/store/series-query.js';
+import { backfillRollup, RollupWriter, rollupReady } from '../../../main/store/series-rollup.js';
+import { MinMaxLastSampler } from '../../../main/charts/downsample.js';
 import { SqliteStore, type EnrichedRow } from '../../../main/store/sqlite-store.js';
 import { Random } from '../../../main/simulator/random.js';
 import { tempDir } from '../../support/jvm-broker.js';
@@ -99,11 +107,12 @@ describe('series.query', () => {
     assert.equal(s.downsampled, true);
     assert.equal(s.rows, N);
     assert.ok(s.t.length <= maxPoints, `${s.t.length} points`);
-    const buckets = Math.floor(maxPoints / 3);
-    const span = all.toMs - all.fromMs;
-    for (let b = 0; b < buckets; b++) {
-      const from = all.fromMs + Math.ceil((b * span) / buckets);
-      const to = all.fromMs + Math.ceil(((b + 1) * span) / buckets);
+    // Read from the rollup: buckets of whole seconds on the plan's grid.
+    const grid = rollupPlan(all.fromMs, all.toMs, maxPoints)!.grid;
+    assert.ok(grid.buckets <= Math.floor(maxPoints / 3));
+    for (let b = 0; b < grid.buckets; b++) {
+      const from = Math.max(all.fromMs, grid.originMs + b * grid.widthMs);
+      const to = Math.min(all.toMs, grid.originMs + (b + 1) * grid.widthMs);
       const ref = store.db
         .prepare(
           `SELECT min(price) AS lo, max(price) AS hi,
@@ -128,6 +137,81 @@ describe('series.query', () => {
       ).map((x) => `${x.ts}:${x.price}`),
     );
     s.t.forEach((t, i) => assert.ok(stored.has(`${t}:${s.v[i]}`)));
+  });
+
+  it('rollup reads equal a raw read on the same grid, at any edges, every metric, any level', () => {
+    const random = new Random(11);
+    const metrics = ['price', 'vwap_5m', 'vol_1m', 'vol_1m_ann'] as const;
+    let used = 0;
+    for (let k = 0; k < 40; k++) {
+      const a = all.fromMs - 5000 + Math.floor(random.next() * (all.toMs - all.fromMs));
+      const b = a + 1 + Math.floor(random.next() * (all.toMs + 5000 - a));
+      const maxPoints = 10 + Math.floor(random.next() * 400);
+      const r = querySeries(store.db, {
+        symbols: ['AAPL', 'MSFT'],
+        range: { fromMs: a, toMs: b },
+        metrics: [...metrics],
+        maxPoints,
+      });
+      const plan = rollupPlan(a, b, maxPoints);
+      for (const s of r.series) {
+        const i = metrics.indexOf(s.metric as (typeof metrics)[number]);
+        const raw = store.db
+          .prepare(
+            `SELECT ts, ${s.metric} AS v FROM enriched_trades WHERE symbol = ? AND ts >= ? AND ts < ?
+             AND ${s.metric} IS NOT NULL ORDER BY ts, kafka_partition, kafka_offset`,
+          )
+          .all(s.symbol, a, b) as { ts: number; v: number }[];
+        assert.equal(s.rows, raw.length, `${k} ${s.symbol} ${s.metric} rows`);
+        assert.ok(s.t.length <= maxPoints);
+        if (!s.downsampled) {
+          assert.deepEqual(
+            s.v,
+            raw.map((x) => x.v),
+            `${k}: exact`,
+          );
+          continue;
+        }
+        assert.ok(i >= 0);
+        // From the rollup when a level fits (its grid), else raw rows in equal buckets.
+        if (plan !== null) used++;
+        const ref = new MinMaxLastSampler(a, b, maxPoints, plan?.grid);
+        for (const x of raw) ref.push(x.ts, x.v);
+        const want = ref.finish();
+        assert.deepEqual(s.t, want.t, `${k} ${s.symbol} ${s.metric}: times`);
+        assert.deepEqual(s.v, want.v, `${k} ${s.symbol} ${s.metric}: values`);
+      }
+    }
+    assert.ok(used > 20, `${used} series from the rollup`);
+  });
+
+  it('a database from before the rollup is backfilled by bounded chunks and then read from it', () => {
+    const file = join(dir.path, 'old.db');
+    const old = new SqliteStore(file);
+    const rows = (
+      store.db
+        .prepare("SELECT * FROM enriched_trades WHERE symbol = 'AAPL' ORDER BY id")
+        .all() as (Omit<EnrichedRow, 'late'> & { id: number; late: number })[]
+    ).map(({ id: _id, ...r }) => ({ ...r, late: r.late === 1 }));
+    old.writeBatch({ topic: 't', trades: rows, deadLetters: [], bars: [], offsets: new Map() });
+    // As if these rows had been stored before migration 4.
+    old.db.exec('DELETE FROM series_rollup');
+    old.db
+      .prepare("INSERT INTO meta (key, value) VALUES ('rollup_backfill', ?)")
+      .run(`0:${rows.length}`);
+    const q = { symbols: ['AAPL'], range: all, metrics: ['price' as const], maxPoints: 300 };
+    const before = querySeries(old.db, q).series[0]!;
+    const writer = new RollupWriter(old.db);
+    let chunks = 0;
+    while (!old.db.transaction(() => backfillRollup(old.db, writer, 1200))()) chunks++;
+    assert.equal(chunks, Math.floor(rows.length / 1200));
+    assert.equal(rollupReady(old.db), true);
+    const after = querySeries(old.db, q).series[0]!;
+    assert.deepEqual(after, querySeries(store.db, q).series[0]);
+    // Before the backfill it read raw rows (equal buckets): same extremes overall.
+    assert.equal(Math.min(...before.v), Math.min(...after.v));
+    assert.equal(Math.max(...before.v), Math.max(...after.v));
+    old.close();
   });
 
   it('a live window ends at the newest stored trade; other symbols stay out', () => {
