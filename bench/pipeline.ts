@@ -1,9 +1,14 @@
-// Pipeline throughput beside Apache Kafka's own perf tools, on the same local JVM broker, in the
-// same run: our idempotent simulator producer vs ProducerPerformance (same record count and size,
-// acks=all, idempotence on), and our enrichment consumer (parse, analytics, context, publish
-// enriched, SQLite) vs ConsumerPerformance (reads only). Ratios are what to compare.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Pipeline throughput beside Apache Kafka's own perf tools and the seed's Python client, on the
+// same local JVM broker, in the same run:
+// - producers: our idempotent simulator producer, Kafka's ProducerPerformance (same record count
+//   and size, acks=all, idempotence on) and kafka-python (the seed's client) sending the very
+//   same messages (bench/producer_kafka_python.py);
+// - consumers: our enrichment (parse, analytics, context, publish enriched, SQLite) vs
+//   ConsumerPerformance (reads only), both timed from process launch to exit, plus the
+//   enrichment's rate from its first stored batch (in-process) beside ConsumerPerformance's own
+//   steady-state figure. Ratios are what to compare. Results: stdout and bench/out/pipeline-results.md.
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,12 +16,20 @@ import { EnrichRequestSchema } from '../contract/pipeline.js';
 import { JvmBrokerProvider } from '../main/broker/jvm.js';
 import { runEnricher } from '../main/enrich/consumer.js';
 import { freePorts } from '../main/net-util.js';
+import { APP_ROOT } from '../main/paths.js';
 import { runProducer } from '../main/simulator/producer.js';
+import { TradeSimulator } from '../main/simulator/trade-simulator.js';
 
 const exec = promisify(execFile);
 const N = Number(process.env.VI_BENCH_MESSAGES ?? 200_000);
+const SIM_START = Date.UTC(2025, 6, 7, 14);
+const PIP_LINE = 'python3 -m pip install kafka-python';
 
-async function kafkaTool(broker: JvmBrokerProvider, main: string, args: string[]): Promise<string> {
+export async function kafkaTool(
+  broker: JvmBrokerProvider,
+  main: string,
+  args: string[],
+): Promise<string> {
   const { stdout } = await exec(
     'java',
     [
@@ -38,12 +51,61 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: num
   return { result, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Runs a command to its end; rejects with its stderr's tail on a non-zero exit. */
+export function runChild(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${cmd} exited with ${code}: ${err.slice(-2000)}`)),
+    );
+  });
+}
+
+export function machineLines(): string[] {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? '?';
+  const memKb = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return [
+    `- CPU: ${model}, nproc ${cpus().length}; memory ${(memKb / 1024 / 1024).toFixed(1)} GiB`,
+    `- Node ${process.version}; Kafka 4.1.2 (local JVM broker, one node)`,
+    `- load average when the run started: ${load} (a shared machine: other work may run beside it)`,
+  ];
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
 export async function runPipelineBenchmark(): Promise<void> {
+  const kp = await runChild('python3', ['-c', 'import kafka; print(kafka.__version__)']).catch(
+    () => {
+      throw new Error(`kafka-python missing for the comparison: run \`${PIP_LINE}\``);
+    },
+  );
+  const machine = machineLines();
   const dir = mkdtempSync(join(tmpdir(), 'vi-bench-pipeline-'));
   const [port, controllerPort] = await freePorts(2);
   const broker = new JvmBrokerProvider({ port, controllerPort, dataDir: join(dir, 'kafka') });
   await broker.start();
   const bootstrap = broker.connection().brokers.join(',');
+  const createTopic = (topic: string) =>
+    kafkaTool(broker, 'org.apache.kafka.tools.TopicCommand', [
+      '--bootstrap-server',
+      bootstrap,
+      '--create',
+      '--topic',
+      topic,
+      '--partitions',
+      '3',
+      '--replication-factor',
+      '1',
+    ]).catch(() => '');
   try {
     // Our producer: seed-format JSON trades (~90 bytes), keyed by symbol, 3 partitions.
     const ours = await timed(() =>
@@ -53,21 +115,11 @@ export async function runPipelineBenchmark(): Promise<void> {
         rate: 'max',
         count: N,
         partitions: 3,
-        simulator: { seed: 1, stepMs: 1, simulatedStart: Date.UTC(2025, 6, 7, 14) },
+        simulator: { seed: 1, stepMs: 1, simulatedStart: SIM_START },
       }),
     );
     // Kafka's ProducerPerformance: same count, 90-byte records, same guarantees, 3 partitions.
-    await kafkaTool(broker, 'org.apache.kafka.tools.TopicCommand', [
-      '--bootstrap-server',
-      bootstrap,
-      '--create',
-      '--topic',
-      'bench_ref',
-      '--partitions',
-      '3',
-      '--replication-factor',
-      '1',
-    ]).catch(() => '');
+    await createTopic('bench_ref');
     const refProducer = await timed(() =>
       kafkaTool(broker, 'org.apache.kafka.tools.ProducerPerformance', [
         '--topic',
@@ -89,21 +141,48 @@ export async function runPipelineBenchmark(): Promise<void> {
         refProducer.result.split('\n').filter(Boolean).at(-1) ?? '',
       )?.[1] ?? NaN,
     );
+    // kafka-python with the same messages: the same seeded simulator, written to a file first.
+    const sim = new TradeSimulator({ seed: 1, stepMs: 1, simulatedStart: SIM_START });
+    const lines: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const t = sim.next(Date.now());
+      lines.push(`${t.symbol}\t${JSON.stringify(t)}`);
+    }
+    const messagesFile = join(dir, 'messages.tsv');
+    writeFileSync(messagesFile, lines.join('\n') + '\n');
+    await createTopic('bench_kafka_python');
+    const kpOut = JSON.parse(
+      await runChild('python3', [
+        join(APP_ROOT, 'bench', 'producer_kafka_python.py'),
+        bootstrap,
+        'bench_kafka_python',
+        messagesFile,
+      ]),
+    ) as { messages: number; seconds: number };
+    const kpRate = kpOut.messages / kpOut.seconds;
 
-    // Our enrichment consumer, from a new database: group join to drained topic.
-    const enrich = await timed(() =>
-      runEnricher({
-        request: EnrichRequestSchema.parse({
-          connection: broker.connection(),
-          db: join(dir, 'bench.db'),
-          sourceTopic: 'bench_trades',
-          enrichedTopic: 'bench_enriched',
-          deadLetterTopic: 'bench_dlq',
-          untilIdleMs: 500,
-        }),
-      }),
+    // Our enrichment as the CLI runs it, timed from process launch (tsx start, connect, group
+    // join, all 200k stored, the --until-idle wait, exit), from a new database.
+    const cliEnrich = await timed(() =>
+      runChild(process.execPath, [
+        join(APP_ROOT, 'bin', 'volatility-insight.mjs'),
+        'enrich',
+        '--brokers',
+        bootstrap,
+        '--db',
+        join(dir, 'cli.db'),
+        '--topic',
+        'bench_trades',
+        '--enriched-topic',
+        'bench_enriched_cli',
+        '--dlq-topic',
+        'bench_dlq_cli',
+        '--until-idle',
+        '500',
+      ]),
     );
-    // Kafka's ConsumerPerformance over the same topic (reads and discards).
+    const cliRate = N / cliEnrich.seconds;
+    // Kafka's ConsumerPerformance over the same topic (reads and discards), from JVM launch.
     const refConsumer = await timed(() =>
       kafkaTool(broker, 'org.apache.kafka.tools.ConsumerPerformance', [
         '--bootstrap-server',
@@ -117,37 +196,71 @@ export async function runPipelineBenchmark(): Promise<void> {
       ]),
     );
     const consumerLine = refConsumer.result.trim().split('\n').at(-1) ?? '';
-    const nMsgSec = Number(consumerLine.split(',')[5]);
+    const refSteadyRate = Number(consumerLine.split(',')[5]);
+    const refLaunchRate = N / refConsumer.seconds;
+    // Our enrichment in-process, rate from its first stored batch to the last (steady state).
+    let first = 0;
+    let last = 0;
+    await runEnricher({
+      request: EnrichRequestSchema.parse({
+        connection: broker.connection(),
+        db: join(dir, 'inproc.db'),
+        sourceTopic: 'bench_trades',
+        enrichedTopic: 'bench_enriched',
+        deadLetterTopic: 'bench_dlq',
+        untilIdleMs: 500,
+      }),
+      onStats: (s) => {
+        if (s.enriched > 0 && first === 0) first = performance.now();
+        if (s.enriched === N && last === 0) last = performance.now();
+      },
+    });
+    // Stats come every 500 ms: the first one after the first batch adds up to that much.
+    const steadyRate = N / ((last - first) / 1000);
 
-    const ourProducerRate = ours.result.produced / ours.seconds;
-    // The enricher's wall time includes its group join and the --until-idle wait (500 ms).
-    const ourEnrichRate = enrich.result.enriched / enrich.seconds;
-    const rows = [
-      ['producer', 'volatility-insight (kafkajs, JSON trades, idempotent)', ourProducerRate],
+    const rows: [string, string, string, number, string][] = [
+      [
+        'producer',
+        'volatility-insight (kafkajs, JSON trades, idempotent)',
+        'launch',
+        ours.result.produced / ours.seconds,
+        '',
+      ],
       [
         'producer',
         'Kafka ProducerPerformance (Java, 90-byte records, idempotent)',
+        'its own',
         refProducerRate,
+        '',
       ],
       [
-        'consumer',
-        'volatility-insight enrich (parse + analytics + publish + SQLite)',
-        ourEnrichRate,
+        'producer',
+        `kafka-python ${kp.trim()} (same messages, acks=all)`,
+        'first send → flush',
+        kpRate,
+        '',
       ],
-      ['consumer', 'Kafka ConsumerPerformance (read only)', nMsgSec],
-    ] as const;
-    console.log(
-      `\nPipeline throughput, ${N} messages, local JVM broker (Kafka 4.1.2), ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
-    );
-    console.log('| stage | tool | messages/s |\n| --- | --- | ---: |');
-    for (const [stage, tool, rate] of rows)
-      console.log(`| ${stage} | ${tool} | ${Math.round(rate).toLocaleString('en-US')} |`);
-    console.log(
-      `producer ratio (ours / Kafka's): ${(ourProducerRate / refProducerRate).toFixed(2)}`,
-    );
-    console.log(
-      `consumer ratio (ours, with enrichment / Kafka's, read only): ${(ourEnrichRate / nMsgSec).toFixed(2)}`,
-    );
+      ['consumer', 'volatility-insight enrich (CLI process)', 'launch → exit', cliRate, ''],
+      ['consumer', 'Kafka ConsumerPerformance (read only)', 'launch → exit', refLaunchRate, ''],
+      ['consumer', 'volatility-insight enrich (in-process)', 'first → last batch', steadyRate, ''],
+      ['consumer', 'Kafka ConsumerPerformance (read only)', 'its own', refSteadyRate, ''],
+    ];
+    const ourProducerRate = rows[0]![3];
+    const out = [
+      `Pipeline throughput, ${N} messages, one run, ${new Date().toISOString()}`,
+      ...machine,
+      '',
+      '| stage | tool | timed | messages/s |',
+      '| --- | --- | --- | ---: |',
+      ...rows.map(([stage, tool, how, rate]) => `| ${stage} | ${tool} | ${how} | ${fmt(rate)} |`),
+      '',
+      `- producer: ${(ourProducerRate / refProducerRate).toFixed(2)}× ProducerPerformance, ${(ourProducerRate / kpRate).toFixed(2)}× kafka-python`,
+      `- enrichment, both timed from launch: ${(cliRate / refLaunchRate).toFixed(2)}× ConsumerPerformance`,
+      `- enrichment steady state: ${(steadyRate / refSteadyRate).toFixed(2)}× ConsumerPerformance's own figure`,
+    ].join('\n');
+    console.log(`\n${out}`);
+    mkdirSync(join(APP_ROOT, 'bench', 'out'), { recursive: true });
+    writeFileSync(join(APP_ROOT, 'bench', 'out', 'pipeline-results.md'), out + '\n');
   } finally {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,11 @@
-// `npm run bench [-- export|pipeline|transport|series|browse]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|pipeline|transport|series|browse|latency|scaling|soak]`: runs the named benchmarks, or all of them in turn.
 import { runBrowseBenchmark } from './browse.js';
 import { runExportBenchmark } from './export.js';
+import { runLatencyBenchmark } from './latency.js';
 import { runPipelineBenchmark } from './pipeline.js';
+import { runScalingBenchmark } from './scaling.js';
 import { runSeriesBenchmark } from './series.js';
+import { runSoakBenchmark } from './soak.js';
 import { runTransportBenchmark } from './transport.js';
 
 const all = {
@@ -11,6 +14,9 @@ const all = {
   transport: runTransportBenchmark,
   series: runSeriesBenchmark,
   browse: runBrowseBenchmark,
+  latency: runLatencyBenchmark,
+  scaling: runScalingBenchmark,
+  soak: runSoakBenchmark,
 };
 const names = process.argv.slice(2);
 for (const name of names.length > 0 ? names : Object.keys(all)) {
