@@ -244,6 +244,16 @@ export function createCharts(api: AppApi, store: Store, announce: (t: string) =>
     ],
     true,
   );
+  /** Volatility axis: annualised values as percentages (the rules' "0.8 for 80%"), else per trade. */
+  const setVolAxis = () => {
+    const y = vol.chart.options.scales?.['y'];
+    if (!y) return;
+    y.title = { display: true, text: annualised ? 'annualised' : 'per trade' };
+    y.ticks = annualised
+      ? { callback: (v: number | string) => `${+(Number(v) * 100).toPrecision(6)}%` }
+      : {};
+  };
+  setVolAxis();
   const panels = [price, vol, bars];
 
   // ---- toolbar ------------------------------------------------------------------------------
@@ -291,6 +301,7 @@ export function createCharts(api: AppApi, store: Store, announce: (t: string) =>
     on: {
       change: () => {
         annualised = annualisedBox.checked;
+        setVolAxis();
         void reload();
       },
     },
@@ -375,7 +386,7 @@ export function createCharts(api: AppApi, store: Store, announce: (t: string) =>
 
   const empty = h('p', { class: 'empty-state-text' });
   const element = h(
-    'div',
+    'section',
     { class: 'screen charts', 'aria-labelledby': 'charts-title' },
     h('h1', { id: 'charts-title', class: 'screen-title' }, 'Charts'),
     h(

@@ -150,8 +150,11 @@ test(
         .getByRole('combobox', { name: 'Range' })
         .selectOption({ label: 'Historical range' });
       const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19);
-      await page.getByLabel('From (UTC)').fill(iso(Date.now() - 3_600_000));
-      await page.getByLabel('To (UTC)').fill(iso(Date.now() + 60_000));
+      // Scoped to the Charts screen: the Export screen (kept in the page, hidden) has its own
+      // 'From (UTC)' and 'To (UTC)' fields.
+      const chartsScreen = page.getByRole('region', { name: 'Charts', exact: true });
+      await chartsScreen.getByLabel('From (UTC)').fill(iso(Date.now() - 3_600_000));
+      await chartsScreen.getByLabel('To (UTC)').fill(iso(Date.now() + 60_000));
       await page.getByRole('button', { name: 'Show range' }).click();
       const status = page.getByRole('status').filter({ hasText: 'from the database' });
       await status.waitFor({ timeout: 30_000 });
