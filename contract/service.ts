@@ -37,6 +37,13 @@ import {
   TailStateSchema,
 } from './messages.js';
 import {
+  REPLAY_RANGE_ERROR,
+  ReplayOptionsSchema,
+  ReplayProgressSchema,
+  ReplayResultSchema,
+  replayRangeIsOrdered,
+} from './replay.js';
+import {
   EnrichRequestSchema,
   EnricherResultSchema,
   EnricherStatsSchema,
@@ -78,6 +85,7 @@ export const JobKindSchema = z.enum([
   'producer',
   'enricher',
   'export',
+  'replay',
 ]);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
@@ -245,6 +253,17 @@ export const ExportJobResultSchema = z.object({
 });
 export type ExportJobResult = z.infer<typeof ExportJobResultSchema>;
 
+// ---- replay (contract/replay.ts) ----------------------------------------------------------
+
+/**
+ * A replay's file: one the person chose in the shell (a CLI argument, an open dialog) or
+ * uploaded to the edge server, as a grant — a view never names a path.
+ */
+export const ReplayStartSchema = ReplayOptionsSchema.extend({
+  source: z.object({ kind: z.literal('grant'), grant: z.string().min(1).max(100) }),
+}).refine(replayRangeIsOrdered, REPLAY_RANGE_ERROR);
+export type ReplayStart = z.input<typeof ReplayStartSchema>;
+
 // ---- the state a view needs when it connects ----------------------------------------------
 
 export const StateSnapshotSchema = z.object({
@@ -333,6 +352,11 @@ export const COMMANDS = {
 
   'export.start': command(ExportStartSchema, JobRefSchema),
 
+  /** Replays a granted file's trades into a topic (a job: progress, pause, resume, cancel). */
+  'replay.start': command(ReplayStartSchema, JobRefSchema),
+  'replay.pause': command(JobRefSchema, z.object({ paused: z.boolean() })),
+  'replay.resume': command(JobRefSchema, z.object({ paused: z.boolean() })),
+
   // ---- topic browser (contract/messages.ts): reads create no consumer group, commit nothing
   /** A page of a topic from newest, oldest, an offset, a time or a page's cursor. */
   'messages.read': command(MessagesReadInputSchema, MessagesPageSchema),
@@ -353,7 +377,7 @@ export const COMMANDS = {
 
   /** A file the person chose (a save dialog, a CLI argument), as a grant a view can name. */
   'paths.grant': command(
-    z.object({ path: z.string().min(1).max(4096), purpose: z.enum(['export']) }),
+    z.object({ path: z.string().min(1).max(4096), purpose: z.enum(['export', 'replay']) }),
     z.object({ grant: z.string() }),
     'shell',
   ),
@@ -383,6 +407,7 @@ export const JOB_RESULT_SCHEMAS = {
   producer: ProducerResultSchema,
   enricher: EnricherResultSchema,
   export: ExportJobResultSchema,
+  replay: ReplayResultSchema,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResult<K extends JobKind> = z.output<(typeof JOB_RESULT_SCHEMAS)[K]>;
 
@@ -404,6 +429,11 @@ export const ServiceEventSchema = z.discriminatedUnion('event', [
     jobId: JobIdSchema,
     progress: ExportProgressSchema,
   }),
+  z.object({
+    event: z.literal('replay-progress'),
+    jobId: JobIdSchema,
+    progress: ReplayProgressSchema,
+  }),
   z.object({ event: z.literal('broker-status'), status: BrokerStatusSchema }),
   /** A live tail's records, only to the view that started it. */
   TailEventSchema,
@@ -424,6 +454,7 @@ export const ServiceEventSchema = z.discriminatedUnion('event', [
         ProducerResultSchema,
         EnricherResultSchema,
         ExportJobResultSchema,
+        ReplayResultSchema,
       ])
       .nullable(),
   }),

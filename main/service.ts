@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BrokerSettings, BrokerStatus } from '../contract/broker.js';
@@ -39,6 +39,7 @@ import { ChartReads } from './charts/chart-reads.js';
 import { Emitter } from './emitter.js';
 import { ExportError } from './export/errors.js';
 import { runExport } from './export/export-job.js';
+import { startReplay, type ReplayHandle } from './replay/replay-stage.js';
 import { AdminError, createTopic, deleteTopic, listGroups, listTopics } from './kafka/admin.js';
 import { BrowseError, readPage, readValue } from './kafka/browse.js';
 import { ReaderError } from './kafka/partition-reader.js';
@@ -126,6 +127,9 @@ export class VolatilityService {
   private readonly options: ServiceOptions;
   private readonly jobs = new Map<string, Job>();
   private readonly grants = new Map<string, string>();
+  /** Files granted for reading (replay): never usable as an export destination, nor the reverse. */
+  private readonly replayGrants = new Map<string, string>();
+  private replay: { id: string; handle: ReplayHandle } | null = null;
   private producer: { id: string; stats: ProducerStats | null } | null = null;
   private enricher: { id: string; stats: EnricherStats | null } | null = null;
   private lastBrokerStatus: BrokerStatus | null = null;
@@ -231,6 +235,9 @@ export class VolatilityService {
 
     'producer.start': async (options) => {
       if (this.producer) throw new ServiceError('conflict', 'the producer is already running');
+      if (this.replay) {
+        throw new ServiceError('conflict', 'a file is being replayed: stop the replay first');
+      }
       const connection = await this.reachableConnection();
       // Another start may have won while this one waited for the broker.
       if (this.producer) throw new ServiceError('conflict', 'the producer is already running');
@@ -266,6 +273,10 @@ export class VolatilityService {
 
     'export.start': (request) => this.startExport(request),
 
+    'replay.start': (request) => this.startReplayJob(request),
+    'replay.pause': ({ jobId }) => this.controlReplay(jobId, true),
+    'replay.resume': ({ jobId }) => this.controlReplay(jobId, false),
+
     'messages.read': (args, ctx) => readPage(this.connection(), args, { signal: ctx.signal }),
     'messages.value': (ref) => readValue(this.connection(), ref),
     'messages.produce': (args) => produceOne(this.connection(), args),
@@ -295,7 +306,8 @@ export class VolatilityService {
     },
     'dead-letters.republish': (args) => republishDeadLetters(this.connection(), args),
 
-    'paths.grant': ({ path }) => {
+    'paths.grant': ({ path, purpose }) => {
+      if (purpose === 'replay') return this.grantReplayFile(path);
       if (!isAbsolute(path)) {
         throw new ServiceError(
           'invalid-argument',
@@ -687,6 +699,91 @@ export class VolatilityService {
         .finally(() => (enricher.finish ?? enricher.cancel)());
     }
     return { stopping: true };
+  }
+
+  // ---- replay ------------------------------------------------------------------------------
+
+  private grantReplayFile(path: string): { grant: string } {
+    if (!isAbsolute(path)) {
+      throw new ServiceError('invalid-argument', `a replay file must be an absolute path: ${path}`);
+    }
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new ServiceError('not-found', `${path} does not exist: choose a CSV or Parquet file`);
+    }
+    if (!stat.isFile()) {
+      throw new ServiceError(
+        'invalid-argument',
+        `${path} is not a file: choose a CSV or Parquet file`,
+      );
+    }
+    const grant = randomUUID();
+    this.replayGrants.set(grant, path);
+    return { grant };
+  }
+
+  private async startReplayJob(request: CommandArgs<'replay.start'>): Promise<{ jobId: string }> {
+    const { source, ...options } = request;
+    const file = this.replayGrants.get(source.grant);
+    if (file === undefined) {
+      throw new ServiceError(
+        'forbidden',
+        'this replay file was not chosen in the app: choose the file again',
+      );
+    }
+    const busy = () => {
+      if (this.replay) throw new ServiceError('conflict', 'a replay is already running');
+      if (this.producer) {
+        throw new ServiceError(
+          'conflict',
+          'the simulator is producing: stop it before replaying a file',
+        );
+      }
+    };
+    busy();
+    const connection = await this.reachableConnection();
+    busy(); // another start may have won while this one waited for the broker
+    let id = '';
+    const handle = startReplay(file, options, connection, (progress) => {
+      const job = this.jobs.get(id);
+      if (job) {
+        job.info.step =
+          progress.phase === 'replaying' || progress.phase === 'paused'
+            ? `${progress.phase}: ${progress.rowsSent} of ${progress.rowsTotal ?? '?'} trades`
+            : progress.phase;
+      }
+      this.emit({ event: 'replay-progress', jobId: id, progress });
+    });
+    id = this.addJob('replay', `replaying ${basename(file)}`, {
+      cancel: () => handle.stop(),
+      done: handle.done,
+    });
+    this.replay = { id, handle };
+    handle.done.then(
+      (result) => {
+        if (this.replay?.id === id) this.replay = null;
+        this.finish(id, { result, cancelled: result.stopped });
+      },
+      (err: unknown) => {
+        if (this.replay?.id === id) this.replay = null;
+        this.finish(id, {
+          error: err,
+          cancelled: err instanceof ServiceError && err.code === 'cancelled',
+        });
+      },
+    );
+    return { jobId: id };
+  }
+
+  private controlReplay(jobId: string, pause: boolean): { paused: boolean } {
+    if (this.replay?.id !== jobId) {
+      throw new ServiceError('not-found', 'no such replay is running');
+    }
+    if (pause) this.replay.handle.pause();
+    else this.replay.handle.resume();
+    return { paused: pause };
   }
 
   private startExport(request: CommandArgs<'export.start'>): { jobId: string } {

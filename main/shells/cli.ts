@@ -3,6 +3,7 @@ import { alertsCommand } from './cli/alerts.js';
 import { UsageError, type CliCommand, type CliContext } from './cli/command.js';
 import { brokerCommand } from './cli/broker.js';
 import { exportCommand } from './cli/export.js';
+import { replayCommand } from './cli/replay.js';
 import { groupsCommand } from './cli/groups.js';
 import { deadLettersCommand, messagesCommand } from './cli/messages.js';
 import { enrichCommand, produceCommand, runCommand } from './cli/pipeline-commands.js';
@@ -19,6 +20,7 @@ const COMMANDS: CliCommand[] = [
   messagesCommand,
   deadLettersCommand,
   exportCommand,
+  replayCommand,
   alertsCommand,
   serveCommand,
 ];

@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 import type { TradeMessage } from '../../contract/trade.js';
 import { createKafka, type KafkaConnection } from '../kafka/connection.js';
 import { ensureTopic } from '../kafka/topics.js';
+import { createTradeProducer, tradeRecords } from '../kafka/trade-producer.js';
 import { sleep } from '../net-util.js';
 import { RateMeter } from '../rate-meter.js';
 import { TradeSimulator, type SimulatorOptions } from './trade-simulator.js';
@@ -63,7 +64,7 @@ export async function runProducer(options: ProducerOptions): Promise<ProducerRes
 
   const kafka = createKafka(options.connection, 'volatility-insight-simulator');
   await ensureTopic(kafka, options.topic, options.partitions);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createTradeProducer(kafka);
   await producer.connect();
   stats.state = 'running';
   report(true);
@@ -139,7 +140,7 @@ async function sendWithWatch(
   const sending = producer.send({
     topic,
     acks: -1,
-    messages: trades.map((t) => ({ key: t.symbol, value: JSON.stringify(t) })),
+    messages: tradeRecords(trades),
   });
   let settled = false;
   const done = sending.then(
