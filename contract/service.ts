@@ -52,6 +52,13 @@ import {
   ProducerStatsSchema,
 } from './pipeline.js';
 import {
+  DeltaSinkOptionsSchema,
+  DeltaSinkResultSchema,
+  DeltaSinkStatsSchema,
+  OptimizeResultSchema,
+  VacuumResultSchema,
+} from './sink.js';
+import {
   AlertRuleInputSchema,
   AlertRuleSchema,
   AlertsHistoryQuerySchema,
@@ -86,6 +93,7 @@ export const JobKindSchema = z.enum([
   'enricher',
   'export',
   'replay',
+  'delta-sink',
 ]);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
@@ -357,6 +365,25 @@ export const COMMANDS = {
   'replay.pause': command(JobRefSchema, z.object({ paused: z.boolean() })),
   'replay.resume': command(JobRefSchema, z.object({ paused: z.boolean() })),
 
+  // ---- Delta Lake (contract/sink.ts): the table folder is a shell's grant ('delta-table')
+  /** The exactly-once sink from the enriched topic into a Delta table, as a job. */
+  'sink.start': command(
+    DeltaSinkOptionsSchema.extend({ table: z.string().min(1).max(100) }),
+    JobRefSchema,
+  ),
+  /** Stops the sink; it commits what it has read first. */
+  'sink.stop': command(Empty, StoppingSchema),
+  /** Compacts small files (remove + add, dataChange false); the rows stay the same. */
+  'sink.optimize': command(z.object({ table: z.string().min(1).max(100) }), OptimizeResultSchema),
+  /** Deletes files the table no longer references, past the retention. */
+  'sink.vacuum': command(
+    z.object({
+      table: z.string().min(1).max(100),
+      retentionHours: z.number().min(0).max(100_000).default(168),
+    }),
+    VacuumResultSchema,
+  ),
+
   // ---- topic browser (contract/messages.ts): reads create no consumer group, commit nothing
   /** A page of a topic from newest, oldest, an offset, a time or a page's cursor. */
   'messages.read': command(MessagesReadInputSchema, MessagesPageSchema),
@@ -377,7 +404,10 @@ export const COMMANDS = {
 
   /** A file the person chose (a save dialog, a CLI argument), as a grant a view can name. */
   'paths.grant': command(
-    z.object({ path: z.string().min(1).max(4096), purpose: z.enum(['export', 'replay']) }),
+    z.object({
+      path: z.string().min(1).max(4096),
+      purpose: z.enum(['export', 'delta-table', 'replay']),
+    }),
     z.object({ grant: z.string() }),
     'shell',
   ),
@@ -408,6 +438,7 @@ export const JOB_RESULT_SCHEMAS = {
   enricher: EnricherResultSchema,
   export: ExportJobResultSchema,
   replay: ReplayResultSchema,
+  'delta-sink': DeltaSinkResultSchema,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResult<K extends JobKind> = z.output<(typeof JOB_RESULT_SCHEMAS)[K]>;
 
@@ -435,12 +466,13 @@ export const ServiceEventSchema = z.discriminatedUnion('event', [
     progress: ReplayProgressSchema,
   }),
   z.object({ event: z.literal('broker-status'), status: BrokerStatusSchema }),
-  /** A live tail's records, only to the view that started it. */
-  TailEventSchema,
+  z.object({ event: z.literal('sink-stats'), jobId: JobIdSchema, stats: DeltaSinkStatsSchema }),
   /** The enrichment's newest points per symbol, coalesced (a few events a second at most). */
   z.object({ event: z.literal('series-points'), points: z.array(LivePointSchema) }),
   /** Alerts the enrichment fired and stored. */
   z.object({ event: z.literal('alert-fired'), alerts: z.array(FiredAlertSchema) }),
+  /** A live tail's records, only to the view that started it. */
+  TailEventSchema,
   z.object({
     event: z.literal('job-finished'),
     jobId: JobIdSchema,
@@ -455,6 +487,7 @@ export const ServiceEventSchema = z.discriminatedUnion('event', [
         EnricherResultSchema,
         ExportJobResultSchema,
         ReplayResultSchema,
+        DeltaSinkResultSchema,
       ])
       .nullable(),
   }),

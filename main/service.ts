@@ -40,6 +40,10 @@ import { Emitter } from './emitter.js';
 import { ExportError } from './export/errors.js';
 import { runExport } from './export/export-job.js';
 import { startReplay, type ReplayHandle } from './replay/replay-stage.js';
+import { DeltaTableError } from './delta/log.js';
+import { optimizeTable, vacuumTable } from './delta/maintenance.js';
+import { ConcurrentWriterError } from './delta/table-writer.js';
+import { startSinkStage } from './sink/sink-stage.js';
 import { AdminError, createTopic, deleteTopic, listGroups, listTopics } from './kafka/admin.js';
 import { BrowseError, readPage, readValue } from './kafka/browse.js';
 import { ReaderError } from './kafka/partition-reader.js';
@@ -132,6 +136,7 @@ export class VolatilityService {
   private replay: { id: string; handle: ReplayHandle } | null = null;
   private producer: { id: string; stats: ProducerStats | null } | null = null;
   private enricher: { id: string; stats: EnricherStats | null } | null = null;
+  private sink: { id: string } | null = null;
   private lastBrokerStatus: BrokerStatus | null = null;
   private brokerJob: string | null = null;
   private readonly charts: ChartReads;
@@ -276,6 +281,18 @@ export class VolatilityService {
     'replay.start': (request) => this.startReplayJob(request),
     'replay.pause': ({ jobId }) => this.controlReplay(jobId, true),
     'replay.resume': ({ jobId }) => this.controlReplay(jobId, false),
+    'sink.start': async (args) => {
+      if (this.sink) throw new ServiceError('conflict', 'the Delta sink is already running');
+      return this.startSink(args, await this.reachableConnection());
+    },
+    'sink.stop': () => {
+      const job = this.sink ? this.jobs.get(this.sink.id) : undefined;
+      job?.cancel();
+      return { stopping: job !== undefined };
+    },
+    'sink.optimize': ({ table }) => optimizeTable(this.grantedTable(table)).then((r) => ({ ...r })),
+    'sink.vacuum': ({ table, retentionHours }) =>
+      vacuumTable(this.grantedTable(table), retentionHours),
 
     'messages.read': (args, ctx) => readPage(this.connection(), args, { signal: ctx.signal }),
     'messages.value': (ref) => readValue(this.connection(), ref),
@@ -802,6 +819,12 @@ export class VolatilityService {
       out = granted;
       path = granted;
     } else {
+      if (selection.format === 'delta') {
+        throw new ServiceError(
+          'invalid-argument',
+          'a Delta table is a folder, not a download: choose a folder to export it to',
+        );
+      }
       if (this.options.downloadDir === undefined) {
         throw new ServiceError(
           'invalid-argument',
@@ -845,6 +868,57 @@ export class VolatilityService {
     done.then(
       (result) => this.finish(id, { result }),
       (err: unknown) => this.finish(id, { error: err, cancelled: abort.signal.aborted }),
+    );
+    return { jobId: id };
+  }
+
+  /** A Delta table folder the shell granted ('delta-table'); views never name paths. */
+  private grantedTable(grant: string): string {
+    const path = this.grants.get(grant);
+    if (path === undefined) {
+      throw new ServiceError(
+        'forbidden',
+        'this Delta table folder was not chosen in the shell: choose the folder again',
+      );
+    }
+    return path;
+  }
+
+  /** The Delta sink as a job (one at a time): progress as `sink-stats`, stop commits first. */
+  private startSink(
+    args: CommandArgs<'sink.start'>,
+    connection: Awaited<ReturnType<VolatilityService['reachableConnection']>>,
+  ): { jobId: string } {
+    if (this.sink !== null) {
+      throw new ServiceError('conflict', 'the Delta sink is already running: stop it first');
+    }
+    const { table: grant, ...options } = args;
+    const table = this.grantedTable(grant);
+    let id = '';
+    const stage = startSinkStage({ ...options, table, connection }, (stats) => {
+      const job = this.jobs.get(id);
+      if (job)
+        job.info.step = `delta sink: ${stats.state}, version ${stats.version}, ${stats.appended} rows`;
+      this.emit({ event: 'sink-stats', jobId: id, stats });
+    });
+    let stopped = false;
+    id = this.addJob('delta-sink', 'delta sink: starting', {
+      cancel: () => {
+        stopped = true;
+        stage.stop();
+      },
+      done: stage.done,
+    });
+    this.sink = { id };
+    stage.done.then(
+      (result) => {
+        if (this.sink?.id === id) this.sink = null;
+        this.finish(id, { result });
+      },
+      (err: unknown) => {
+        if (this.sink?.id === id) this.sink = null;
+        this.finish(id, { error: err, cancelled: stopped });
+      },
     );
     return { jobId: id };
   }
@@ -960,6 +1034,8 @@ export function toServiceError(err: unknown): ServiceErrorData {
   if (err instanceof CaFileError) return { code: 'tls-failed', message };
   if (err instanceof BrowseError) return { code: err.code, message };
   if (err instanceof FilterSyntaxError) return { code: 'invalid-argument', message };
+  if (err instanceof DeltaTableError) return { code: 'invalid-argument', message };
+  if (err instanceof ConcurrentWriterError) return { code: 'conflict', message };
   if (err instanceof ReaderError) {
     const code =
       err.code === 'failed'

@@ -8,6 +8,7 @@ import { groupsCommand } from './cli/groups.js';
 import { deadLettersCommand, messagesCommand } from './cli/messages.js';
 import { enrichCommand, produceCommand, runCommand } from './cli/pipeline-commands.js';
 import { serveCommand } from './cli/serve.js';
+import { sinkCommand } from './cli/sink.js';
 import { topicsCommand } from './cli/topics.js';
 
 const COMMANDS: CliCommand[] = [
@@ -20,6 +21,7 @@ const COMMANDS: CliCommand[] = [
   messagesCommand,
   deadLettersCommand,
   exportCommand,
+  sinkCommand,
   replayCommand,
   alertsCommand,
   serveCommand,

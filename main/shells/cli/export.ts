@@ -10,9 +10,11 @@ import { DEFAULT_HINTS, failureText, type CliHints } from './admin-support.js';
 import { parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
 import { runJob, withApi } from './session.js';
 
-const USAGE = `volatility-insight export --format csv|parquet --out FILE [--db FILE] [--symbols A,B] [--from ISO] [--to ISO] [--bom] [--crlf]
+const USAGE = `volatility-insight export --format csv|parquet|delta --out FILE|DIR [--db FILE] [--partition-by date|date,symbol|none] [--symbols A,B] [--from ISO] [--to ISO] [--bom] [--crlf]
 
-  --format    csv or parquet (default: from the --out extension)
+  --format    csv, parquet or delta (default: from the --out extension)
+              delta: --out is a folder, a new Delta table or an existing one to append to in one commit
+  --partition-by  delta: a new table's partition columns (default date)
   --out       the file to write; it appears only when complete, replacing any old one
   --db        the SQLite database (default: the enrich command's, see README); opened read-only
   --symbols   only these symbols, comma-separated (exact names)
@@ -31,6 +33,7 @@ const FLAGS = {
   to: { type: 'string' },
   bom: { type: 'boolean' },
   crlf: { type: 'boolean' },
+  'partition-by': { type: 'string' },
 } as const;
 
 function formatOf(format: string | undefined, out: string): ExportStart['format'] {
@@ -42,7 +45,9 @@ function formatOf(format: string | undefined, out: string): ExportStart['format'
     );
   }
   const parsed = ExportFormatSchema.safeParse(format.toLowerCase());
-  if (!parsed.success) throw new UsageError(`--format must be csv or parquet, not "${format}"`);
+  if (!parsed.success) {
+    throw new UsageError(`--format must be csv, parquet or delta, not "${format}"`);
+  }
   return parsed.data;
 }
 
@@ -72,7 +77,12 @@ export function parseExportArgs(argv: string[]): ExportArgs {
   if (format === 'parquet' && (values.bom || values.crlf)) {
     throw new UsageError('--bom and --crlf apply to CSV only');
   }
+  if (format !== 'delta' && values['partition-by'] !== undefined) {
+    throw new UsageError('--partition-by applies to --format delta only');
+  }
+  const partitionBy = values['partition-by'] as ExportStart['partitionBy'];
   const selection = {
+    ...(format === 'delta' ? { partitionBy: partitionBy ?? 'date' } : {}),
     format,
     symbols,
     from: values.from,
