@@ -1,5 +1,6 @@
-// `npm run bench [-- export|pipeline|transport|series|browse|latency|scaling|soak]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|delta|pipeline|transport|series|browse|latency|scaling|soak]`: runs the named benchmarks, or all of them in turn.
 import { runBrowseBenchmark } from './browse.js';
+import { runDeltaBenchmark } from './delta.js';
 import { runExportBenchmark } from './export.js';
 import { runLatencyBenchmark } from './latency.js';
 import { runPipelineBenchmark } from './pipeline.js';
@@ -11,6 +12,7 @@ import { runTransportBenchmark } from './transport.js';
 const all = {
   pipeline: runPipelineBenchmark,
   export: runExportBenchmark,
+  delta: runDeltaBenchmark,
   transport: runTransportBenchmark,
   series: runSeriesBenchmark,
   browse: runBrowseBenchmark,
