@@ -40,6 +40,24 @@ function subtreeSize(schema: Metadata['schema'], at: number): number {
   return size;
 }
 
+const TIMESTAMPS_AS_MS = {
+  timestampFromMilliseconds: (v: bigint) => Number(v),
+  timestampFromMicroseconds: (v: bigint) => Number(v / 1000n),
+  timestampFromNanoseconds: (v: bigint) => Number(v / 1_000_000n),
+};
+
+/** Whether a column is a Parquet timestamp (TIMESTAMP, TIMESTAMP_MILLIS/MICROS or INT96). */
+export function isTimestampColumn(pq: ParquetFile, name: string): boolean {
+  const el = pq.metadata.schema.find((e) => e.name === name);
+  if (!el) return false;
+  return (
+    el.type === 'INT96' ||
+    el.logical_type?.type === 'TIMESTAMP' ||
+    el.converted_type === 'TIMESTAMP_MILLIS' ||
+    el.converted_type === 'TIMESTAMP_MICROS'
+  );
+}
+
 /** Rows of one row group, column by column (only the columns asked for). */
 export interface ParquetGroup {
   /** Index of the group's first row in the file (from 0). */
@@ -51,8 +69,8 @@ export interface ParquetGroup {
 
 /**
  * Reads the named columns one row group at a time, so memory holds one group's columns (the
- * app's exports use 131,072-row groups). Timestamps come as Date (hyparquet converts TIMESTAMP
- * and INT96), INT64 as BigInt, strings as text.
+ * app's exports use 131,072-row groups). Timestamp columns come as epoch-ms numbers, INT64 as
+ * BigInt, strings as text.
  */
 export async function* parquetGroups(
   pq: ParquetFile,
@@ -67,6 +85,8 @@ export async function* parquetGroups(
     const end = start + rows;
     const parts = new Map<string, { at: number; values: ArrayLike<unknown> }[]>();
     await parquetRead({
+      // Timestamps as epoch-ms numbers, not a Date object per row (bounded memory).
+      parsers: TIMESTAMPS_AS_MS,
       file: pq.file,
       metadata: pq.metadata,
       columns: wanted,

@@ -3,7 +3,14 @@ import { open } from 'node:fs/promises';
 import type { ReplayRole, TimeUnit } from '../../contract/replay.js';
 import { ReplayInputError, TimestampReader, resolveColumns, toTrade } from './columns.js';
 import { csvEvents } from './csv-reader.js';
-import { openParquet, parquetGroups, type ParquetFile } from './parquet-reader.js';
+import {
+  isTimestampColumn,
+  openParquet,
+  parquetGroups,
+  type ParquetFile,
+} from './parquet-reader.js';
+
+const SLICE_ROWS = 8192;
 
 /** A row as read: a trade (recorded ts, epoch ms) or why it is bad; `where` is its line or row. */
 export type SourceItem =
@@ -167,21 +174,27 @@ function ndjsonSource(path: string, options: SourceOptions): ReplaySource {
 function parquetSource(pq: ParquetFile, options: SourceOptions): ReplaySource {
   const cols = resolveColumns(pq.columns, options.columns);
   const names = cols.map((i) => pq.columns[i]!);
+  const tsTyped = isTimestampColumn(pq, names[0]!);
   return {
     format: 'parquet',
     unit: 'row',
     knownRows: pq.rows,
     async *items(signal) {
-      const timestamps = new TimestampReader(options.timeUnit);
+      // A Parquet timestamp column arrives as epoch ms whatever its unit in the file.
+      const timestamps = new TimestampReader(tsTyped ? 'ms' : options.timeUnit);
       for await (const group of parquetGroups(pq, names, signal)) {
         const [ts, sym, price, vol] = names.map((n) => group.data.get(n)!);
-        const out: SourceItem[] = new Array(group.rows);
-        for (let i = 0; i < group.rows; i++) {
-          const where = group.start + i + 1;
-          const t = toTrade(ts![i], sym![i], price![i], vol![i], timestamps);
-          out[i] = typeof t === 'string' ? { where, reason: t } : { where, ...t };
+        // Slices, so one group's rows never all exist as objects at once.
+        for (let from = 0; from < group.rows; from += SLICE_ROWS) {
+          const to = Math.min(group.rows, from + SLICE_ROWS);
+          const out: SourceItem[] = new Array(to - from);
+          for (let i = from; i < to; i++) {
+            const where = group.start + i + 1;
+            const t = toTrade(ts![i], sym![i], price![i], vol![i], timestamps);
+            out[i - from] = typeof t === 'string' ? { where, reason: t } : { where, ...t };
+          }
+          yield out;
         }
-        yield out;
       }
     },
   };
