@@ -2,7 +2,7 @@ import { contextBridge, ipcRenderer } from 'electron';
 
 /**
  * The narrow bridge between the sandboxed page and the app. The page gets exactly `window.vi`:
- * string frames over the MessagePort main hands us (the service's transport), and two named
+ * string frames over the MessagePort main hands us (the service's transport), and three named
  * calls to main. Nothing of ipcRenderer, MessagePort or Node reaches the page.
  *
  * Bundled into one CommonJS file (dist/preload/preload.cjs): a sandboxed preload can only
@@ -83,6 +83,13 @@ const vi = {
       suggestedName,
       format,
     );
+    if (result === null) return null;
+    const r = result as { grant?: unknown; path?: unknown };
+    if (typeof r.grant !== 'string' || typeof r.path !== 'string') return null;
+    return { grant: r.grant, path: r.path };
+  },
+  async chooseReplayFile(): Promise<{ grant: string; path: string } | null> {
+    const result: unknown = await ipcRenderer.invoke('vi:choose-replay-file');
     if (result === null) return null;
     const r = result as { grant?: unknown; path?: unknown };
     if (typeof r.grant !== 'string' || typeof r.path !== 'string') return null;

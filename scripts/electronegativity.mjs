@@ -26,7 +26,7 @@ const REVIEWED = [
     line: 'preload: PRELOAD,',
     why:
       'the one preload (preload/preload.ts) runs sandboxed with contextIsolation and exposes only ' +
-      'window.vi: string frames over a MessagePort and two named invokes; no ipcRenderer, no Node.',
+      'window.vi: string frames over a MessagePort and three named invokes (save dialog, open dialog, show in folder); no ipcRenderer, no Node.',
   },
   {
     check: 'OPEN_EXTERNAL_JS_CHECK',

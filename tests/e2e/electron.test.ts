@@ -36,6 +36,7 @@ function build(script: string): void {
 
 const EXPECTED_BRIDGE = [
   'chooseExportFile',
+  'chooseReplayFile',
   'onClose',
   'onMessage',
   'platform',

@@ -12,7 +12,7 @@ import {
 
 /**
  * The desktop app's entry: one instance, one service (in a utilityProcess), hardened windows,
- * and the two IPC calls the preload offers besides the service's own port. Everything else the
+ * and the three IPC calls the preload offers besides the service's own port. Everything else the
  * renderer does goes through the contract over that port.
  */
 
@@ -75,6 +75,24 @@ function registerIpc(): void {
       return { grant, path };
     },
   );
+
+  ipcMain.handle('vi:choose-replay-file', async (event) => {
+    const win = assertTrustedSender(event);
+    const result = await dialog.showOpenDialog(win, {
+      title: 'Replay recorded trades',
+      defaultPath: app.getPath('documents'),
+      filters: [
+        { name: 'Trades (CSV, Parquet, JSON lines)', extensions: ['csv', 'parquet', 'jsonl'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+      properties: ['openFile'],
+    });
+    const path = result.canceled ? undefined : result.filePaths[0];
+    if (!path) return null;
+    // A read grant: the service keeps it apart from export grants (it never writes there).
+    const { grant } = await service.api().call('paths.grant', { path, purpose: 'replay' });
+    return { grant, path };
+  });
 
   ipcMain.handle('vi:show-in-folder', (event, grant: unknown) => {
     assertTrustedSender(event);
