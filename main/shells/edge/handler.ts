@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import {
   allowedHosts,
   cookieName,
@@ -12,7 +12,7 @@ import {
 
 /**
  * The edge server as a web-standard handler, `(Request) => Promise<Response>`: the token
- * exchange, static renderer files, and one-time downloads. The WebSocket itself is carried by
+ * exchange, static renderer files, one-time downloads, and uploads of files to replay. The WebSocket itself is carried by
  * the runtime's adapter (server.ts), which asks `checkUpgrade` first. Nothing from outside is
  * ever rendered as HTML: every refusal is a plain-text sentence.
  */
@@ -27,6 +27,15 @@ export interface EdgeHandlerOptions {
   rendererDir: string;
   /** Where the service writes download exports, as `<downloadDir>/<uuid>`. */
   downloadDir: string;
+  /**
+   * Uploads (POST /api/uploads): stored as `<dir>/upload-<uuid>-<name>`, at most `maxBytes`,
+   * then handed to `grant` (the server grants the file to the service for reading). Absent: 404.
+   */
+  uploads?: {
+    dir: string;
+    maxBytes: number;
+    grant(path: string): Promise<{ grant: string }>;
+  };
 }
 
 export interface EdgeHandler {
@@ -37,6 +46,9 @@ export interface EdgeHandler {
 
 export const WS_PATH = '/api/ws';
 export const DOWNLOADS_PATH = '/api/downloads/';
+export const UPLOADS_PATH = '/api/uploads';
+/** The upload's file name (letters, digits, dots, underscores, hyphens); only shown, never run. */
+export const UPLOAD_NAME_HEADER = 'x-file-name';
 
 const CSP = [
   "default-src 'self'",
@@ -127,11 +139,8 @@ export function createEdgeHandler(options: EdgeHandlerOptions): EdgeHandler {
     return tokenMatches(readCookie(request.headers, cookie), options.token);
   }
 
-  function checkUpgrade(request: Request): Response | null {
-    const refusedHost = checkHost(request);
-    if (refusedHost) return refusedHost;
-    const url = new URL(request.url);
-    if (url.pathname !== WS_PATH) return text(404, `Nothing to connect to here: use ${WS_PATH}.`);
+  /** The Origin must be this server's own (cross-site WebSockets and POSTs): a refusal, or null. */
+  function checkOrigin(request: Request): Response | null {
     const origin = request.headers.get('origin');
     const host = request.headers.get('host')?.toLowerCase();
     if (origin === null || origin.toLowerCase() !== `http://${host}`) {
@@ -140,6 +149,16 @@ export function createEdgeHandler(options: EdgeHandlerOptions): EdgeHandler {
         'This connection comes from another site: only pages served by this server may connect.',
       );
     }
+    return null;
+  }
+
+  function checkUpgrade(request: Request): Response | null {
+    const refusedHost = checkHost(request);
+    if (refusedHost) return refusedHost;
+    const url = new URL(request.url);
+    if (url.pathname !== WS_PATH) return text(404, `Nothing to connect to here: use ${WS_PATH}.`);
+    const refusedOrigin = checkOrigin(request);
+    if (refusedOrigin) return refusedOrigin;
     if (!hasSession(request)) return text(401, NEED_TOKEN);
     return null;
   }
@@ -147,6 +166,7 @@ export function createEdgeHandler(options: EdgeHandlerOptions): EdgeHandler {
   async function handle(request: Request): Promise<Response> {
     const refusedHost = checkHost(request);
     if (refusedHost) return refusedHost;
+    if (new URL(request.url).pathname === UPLOADS_PATH) return upload(request);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return text(405, 'Only GET requests are served here.', { Allow: 'GET, HEAD' });
     }
@@ -278,6 +298,80 @@ export function createEdgeHandler(options: EdgeHandlerOptions): EdgeHandler {
       }),
       'no-store',
     );
+  }
+
+  /**
+   * POST /api/uploads: a file to replay, streamed to the server's upload folder (never whole in
+   * memory, never read by the server) up to the size cap, then granted to the service for
+   * reading. Answers `{ "grant": … }`. A state-changing request: Origin and cookie both checked
+   * (the cookie is SameSite=Strict; the Origin check does not rely on that).
+   */
+  async function upload(request: Request): Promise<Response> {
+    if (request.method !== 'POST') {
+      return text(405, 'Files are uploaded with POST.', { Allow: 'POST' });
+    }
+    const refusedOrigin = checkOrigin(request);
+    if (refusedOrigin) return refusedOrigin;
+    if (!hasSession(request)) return text(401, NEED_TOKEN);
+    const uploads = options.uploads;
+    if (!uploads) return text(404, 'This server does not take uploads.');
+    const name = request.headers.get(UPLOAD_NAME_HEADER) ?? '';
+    if (!FILE_NAME.test(name)) {
+      return text(
+        400,
+        `An upload needs its file name in ${UPLOAD_NAME_HEADER}: letters, digits, dots, underscores and hyphens (at most 200).`,
+      );
+    }
+    const tooLarge = () =>
+      text(
+        413,
+        `This file is larger than the server takes (${uploads.maxBytes} bytes): replay it with the CLI, or start the server with a larger VI_EDGE_MAX_UPLOAD_BYTES.`,
+        { Connection: 'close' },
+      );
+    const declared = Number(request.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > uploads.maxBytes) return tooLarge();
+    if (!request.body) return text(400, 'The upload has no body.');
+
+    const path = join(resolve(uploads.dir), `upload-${randomUUID()}-${name}`);
+    const file = await open(path, 'wx', 0o600);
+    let size = 0;
+    let over = false;
+    const reader = request.body.getReader();
+    try {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        size += chunk.value.byteLength;
+        if (size > uploads.maxBytes) {
+          over = true;
+          break;
+        }
+        await file.write(chunk.value);
+      }
+    } catch {
+      await file.close().catch(() => undefined);
+      await rm(path, { force: true });
+      return text(400, 'The upload was interrupted: try again.');
+    }
+    await file.close();
+    if (over) {
+      await rm(path, { force: true });
+      void reader.cancel().catch(() => undefined);
+      return tooLarge();
+    }
+    try {
+      const { grant } = await uploads.grant(path);
+      return secured(
+        new Response(JSON.stringify({ grant }), {
+          status: 201,
+          headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        }),
+        'no-store',
+      );
+    } catch (err) {
+      await rm(path, { force: true });
+      return text(500, `The service did not take the upload: ${(err as Error).message}`);
+    }
   }
 
   return { handle, checkUpgrade };

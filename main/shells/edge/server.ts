@@ -8,10 +8,11 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { MAX_FRAME_BYTES, type Port } from '../../../contract/rpc.js';
+import { MAX_FRAME_BYTES, createClient, type Api, type Port } from '../../../contract/rpc.js';
 import type { ServiceOptions } from '../../service.js';
 import { startServiceWorker, type ServiceWorker } from '../../start-service-worker.js';
 import { createEdgeHandler, type EdgeHandler } from './handler.js';
@@ -35,6 +36,11 @@ export interface EdgeServerOptions {
   serviceOptions?: Omit<ServiceOptions, 'downloadDir'>;
   /** The built renderer (default: dist/renderer of the package). */
   rendererDir?: string;
+  /**
+   * The largest file POST /api/uploads takes, in bytes. Default: VI_EDGE_MAX_UPLOAD_BYTES (of
+   * serviceOptions.env, else the process), else 2 GiB.
+   */
+  maxUploadBytes?: number;
 }
 
 export interface EdgeServer {
@@ -46,6 +52,8 @@ export interface EdgeServer {
   port: number;
   /** The server's temporary folder for download exports (deleted by close). */
   downloadDir: string;
+  /** The server's temporary folder for uploaded replay files (each deleted when its replay ends; all by close). */
+  uploadDir: string;
   /** Set when bound beyond loopback: a sentence for the person to read. */
   warning: string | null;
   /**
@@ -72,6 +80,16 @@ const DEFAULT_RENDERER_DIR = fileURLToPath(
 /** What a slow browser may leave unread on its WebSocket, in bytes, before it is dropped. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const TOKEN_FORMAT = /^[A-Za-z0-9._~-]{16,512}$/;
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+
+function maxUploadBytes(given: number | undefined, env: NodeJS.ProcessEnv): number {
+  const raw = given ?? (env.VI_EDGE_MAX_UPLOAD_BYTES ? Number(env.VI_EDGE_MAX_UPLOAD_BYTES) : null);
+  if (raw === null) return DEFAULT_MAX_UPLOAD_BYTES;
+  if (!Number.isSafeInteger(raw) || raw < 1) {
+    throw new Error('the upload cap (VI_EDGE_MAX_UPLOAD_BYTES) must be a whole number of bytes');
+  }
+  return raw;
+}
 
 export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<EdgeServer> {
   const host = options.host ?? '127.0.0.1';
@@ -82,15 +100,22 @@ export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<
       'the edge token (VI_EDGE_TOKEN) must be 16 to 512 letters, digits, dots, underscores, tildes or hyphens',
     );
   }
+  const uploadCap = maxUploadBytes(options.maxUploadBytes, env);
   const rendererDir = options.rendererDir ?? DEFAULT_RENDERER_DIR;
   const downloadDir = await mkdtemp(join(tmpdir(), 'vi-edge-downloads-'));
+  const uploadDir = await mkdtemp(join(tmpdir(), 'vi-edge-uploads-'));
+  const removeTempDirs = async () => {
+    await rm(downloadDir, { recursive: true, force: true });
+    await rm(uploadDir, { recursive: true, force: true });
+  };
   let worker: ServiceWorker;
   try {
     worker = await startServiceWorker({ ...options.serviceOptions, downloadDir });
   } catch (err) {
-    await rm(downloadDir, { recursive: true, force: true });
+    await removeTempDirs();
     throw err;
   }
+  const uploads = trackUploads(() => createClient(worker.connect(true)));
 
   let handler: EdgeHandler | null = null;
   let base = 'http://127.0.0.1';
@@ -133,7 +158,7 @@ export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<
     await listen(server, options.port ?? 0, host);
   } catch (err) {
     await worker.shutdown(5000);
-    await rm(downloadDir, { recursive: true, force: true });
+    await removeTempDirs();
     throw err;
   }
   const address = server.address();
@@ -141,7 +166,14 @@ export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<
   const shownHost = isWildcard(host) ? '127.0.0.1' : host;
   const origin = `http://${urlHost(shownHost)}:${port}`;
   base = origin;
-  handler = createEdgeHandler({ token, port, boundHost: host, rendererDir, downloadDir });
+  handler = createEdgeHandler({
+    token,
+    port,
+    boundHost: host,
+    rendererDir,
+    downloadDir,
+    uploads: { dir: uploadDir, maxBytes: uploadCap, grant: (path) => uploads.grant(path) },
+  });
 
   const warning = isLoopback(host)
     ? null
@@ -154,6 +186,7 @@ export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<
     token,
     port,
     downloadDir,
+    uploadDir,
     warning,
     connect: (trusted) => worker.connect(trusted),
     onServiceExit: (listener) => worker.onExit(listener),
@@ -164,8 +197,9 @@ export async function startEdgeServer(options: EdgeServerOptions = {}): Promise<
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
+        uploads.close();
         await worker.shutdown();
-        await rm(downloadDir, { recursive: true, force: true });
+        await removeTempDirs();
       })();
       return closing;
     },
@@ -182,7 +216,61 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-/** A node:http request as a web Request (GET/HEAD only are served: no body is read). */
+/**
+ * Uploaded files and the replays that read them. The server grants each upload for reading over
+ * its own trusted connection; a replay's job names its file (`replaying <name>`, the service's
+ * job step), and each upload's name is unique, so when the job that reads an upload finishes,
+ * the upload is deleted.
+ */
+function trackUploads(connect: () => Api): {
+  grant(path: string): Promise<{ grant: string }>;
+  close(): void;
+} {
+  let api: Api | null = null;
+  /** Upload paths by file name, and by the replay job reading each. */
+  const byName = new Map<string, string>();
+  const byJob = new Map<string, string>();
+  const client = (): Api => {
+    if (api) return api;
+    const next = connect();
+    next.onEvent((event) => {
+      if (event.event === 'job-started' && event.job.kind === 'replay') {
+        const name = event.job.step.replace(/^replaying /, '');
+        const path = byName.get(name);
+        if (path !== undefined) byJob.set(event.job.id, path);
+      } else if (event.event === 'job-finished') {
+        const path = byJob.get(event.jobId);
+        if (path === undefined) return;
+        byJob.delete(event.jobId);
+        byName.delete(basename(path));
+        void rm(path, { force: true }).catch(() => undefined);
+      }
+    });
+    next.onClose(() => {
+      if (api === next) api = null;
+    });
+    api = next;
+    return next;
+  };
+  return {
+    async grant(path) {
+      const c = client();
+      byName.set(basename(path), path);
+      try {
+        return await c.call('paths.grant', { path, purpose: 'replay' });
+      } catch (err) {
+        byName.delete(basename(path));
+        throw err;
+      }
+    },
+    close() {
+      api?.close();
+      api = null;
+    },
+  };
+}
+
+/** A node:http request as a web Request; only a POST's body is passed on (streamed). */
 function toRequest(req: IncomingMessage, base: string): Request {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
@@ -200,6 +288,14 @@ function toRequest(req: IncomingMessage, base: string): Request {
   }
   // Only the path and query come from the request line; the origin is always our own.
   const own = new URL(`${url.pathname}${url.search}`, base);
+  if (req.method === 'POST') {
+    return new Request(own, {
+      method: 'POST',
+      headers,
+      body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    } as RequestInit);
+  }
   return new Request(own, { method: req.method ?? 'GET', headers });
 }
 
