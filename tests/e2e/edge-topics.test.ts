@@ -152,15 +152,15 @@ async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promi
   await page
     .getByLabel('Seek to')
     .fill(new Date(T0 + 20_000).toISOString().slice(0, 19).replace('T', ' '));
-  await page.getByRole('button', { name: 'Seek' }).click();
+  await page.getByRole('button', { name: 'Seek', exact: true }).click();
   const sought = await until('the page from the time', rowTexts, (r) => r.length === 10, 20_000);
   assert.ok(sought[9]!.startsWith(utc(T0 + 20_000)), sought[9]);
   assert.ok(sought[0]!.startsWith(utc(T0 + 29_000)), sought[0]);
 
   // Filter by symbol (applied in the core).
-  await page.getByRole('button', { name: 'Oldest' }).click();
+  await page.getByRole('button', { name: 'Oldest', exact: true }).click();
   await page.getByLabel('Filter messages').fill('symbol = MSFT');
-  await page.getByRole('button', { name: 'Apply filter' }).click();
+  await page.getByRole('button', { name: 'Apply filter', exact: true }).click();
   const msft = await until(
     'only MSFT',
     rowTexts,
@@ -172,11 +172,11 @@ async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promi
     msft.join('\n'),
   );
   await page.getByLabel('Filter messages').fill('');
-  await page.getByRole('button', { name: 'Apply filter' }).click();
+  await page.getByRole('button', { name: 'Apply filter', exact: true }).click();
   await until('the filter cleared', rowTexts, (r) => r.length === N, 20_000);
 
   // Live tail, then pause.
-  const live = page.getByRole('button', { name: 'Live' });
+  const live = page.getByRole('button', { name: 'Live', exact: true });
   await live.click();
   await until(
     'live on',
@@ -199,12 +199,12 @@ async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promi
     (r) => r.slice(0, 2).every((x) => x.includes('LIVE-')),
     20_000,
   );
-  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await page.getByText('Paused — 0 arrived while paused').waitFor();
   await send(['HELD-1', 'HELD-2', 'HELD-3']);
   await page.getByText('Paused — 3 arrived while paused').waitFor({ timeout: 20_000 });
   assert.ok(!(await rowTexts()).some((x) => x.includes('HELD-')), 'nothing shown while paused');
-  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
   await until(
     'the held rows after resume',
     rowTexts,
@@ -233,8 +233,10 @@ async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promi
 
   // Start the enrichment, then open the dead letter, republish it and find it enriched.
   await page.getByRole('link', { name: 'Controls' }).click();
-  await page.getByRole('button', { name: 'Start enrichment' }).click();
-  await page.getByRole('button', { name: 'Stop enrichment' }).waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Start enrichment', exact: true }).click();
+  await page
+    .getByRole('button', { name: 'Stop enrichment', exact: true })
+    .waitFor({ timeout: 60_000 });
   await page.getByRole('link', { name: 'Topics' }).click();
   await page.getByRole('button', { name: /^stock_prices_dlq: 1 partitions/ }).click();
   const dead = await until('the dead letter', rowTexts, (r) => r.length === 1, 20_000);
@@ -254,14 +256,14 @@ async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promi
     .getByText(/^Republished: stock_prices_dlq\/0\/0 → stock_prices\/\d+\/\d+$/)
     .waitFor({ timeout: 20_000 });
 
-  await page.getByRole('button', { name: 'Refresh topics' }).click();
+  await page.getByRole('button', { name: 'Refresh topics', exact: true }).click();
   await page.getByRole('button', { name: /^stock_prices_enriched: / }).click();
   await page.getByLabel('Filter messages').fill('symbol = DLQX');
-  await page.getByRole('button', { name: 'Apply filter' }).click();
+  await page.getByRole('button', { name: 'Apply filter', exact: true }).click();
   await until(
     'the republished trade, enriched',
     async () => {
-      await page.getByRole('button', { name: 'Newest' }).click();
+      await page.getByRole('button', { name: 'Newest', exact: true }).click();
       return rowTexts();
     },
     (r) => r.length === 1 && r[0]!.includes('DLQX') && r[0]!.includes('log_return'),
