@@ -420,7 +420,7 @@ class Enricher {
     } catch (err) {
       // The analytics state has moved past what is stored: rebuild it before the retry.
       this.stateDirty = true;
-      this.stats.lastError = `batch not stored, will retry: ${(err as Error).message}`;
+      this.stats.lastError = `batch not stored, will retry: ${describeStoreFailure(err, this.request.db)}`;
       throw err;
     }
     this.expectedNext.set(partition, lastOffset + 1);
@@ -479,6 +479,18 @@ class Enricher {
     this.lastReport = now;
     this.onStats?.({ ...this.stats });
   }
+}
+
+/** A failed publish or SQLite write, said so that the cause and what to do are clear. */
+export function describeStoreFailure(err: unknown, db: string): string {
+  const { code, message } = err as { code?: string; message?: string };
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return `the database ${db} is locked by another process or connection (${message}); the batch is retried until the lock is released`;
+  }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+    return `the disk holding ${db} is full (${message}); free some disk space: the batch is retried, nothing stored is lost`;
+  }
+  return String(message ?? err);
 }
 
 class TopicResetError extends Error {
