@@ -216,11 +216,15 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/** An upload no replay has started from within this long is deleted. */
+const UNCLAIMED_UPLOAD_MS = 10 * 60_000;
+
 /**
  * Uploaded files and the replays that read them. The server grants each upload for reading over
  * its own trusted connection; a replay's job names its file (`replaying <name>`, the service's
  * job step), and each upload's name is unique, so when the job that reads an upload finishes,
- * the upload is deleted.
+ * the upload is deleted. An upload no replay has started from within UNCLAIMED_UPLOAD_MS is
+ * deleted then.
  */
 function trackUploads(connect: () => Api): {
   grant(path: string): Promise<{ grant: string }>;
@@ -256,6 +260,12 @@ function trackUploads(connect: () => Api): {
     async grant(path) {
       const c = client();
       byName.set(basename(path), path);
+      // An upload no replay reads (its start failed, or the page went away) does not stay.
+      setTimeout(() => {
+        if ([...byJob.values()].includes(path)) return;
+        if (byName.get(basename(path)) === path) byName.delete(basename(path));
+        void rm(path, { force: true }).catch(() => undefined);
+      }, UNCLAIMED_UPLOAD_MS).unref();
       try {
         return await c.call('paths.grant', { path, purpose: 'replay' });
       } catch (err) {
