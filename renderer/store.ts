@@ -2,6 +2,7 @@ import { BrokerStatusSchema, type BrokerStatus } from '../contract/broker.js';
 import type { ServiceErrorData } from '../contract/errors.js';
 import type { ExportProgress } from '../contract/export.js';
 import type { EnricherStats, ProducerStats } from '../contract/pipeline.js';
+import type { ReplayProgress } from '../contract/replay.js';
 import type {
   BrokerDetection,
   JobKind,
@@ -49,6 +50,8 @@ export interface AppState {
   /** The last finished job of each kind (its error stays shown until the next one starts). */
   finished: Partial<Record<JobKind, FinishedJob>>;
   exportProgress: Map<string, ExportProgress>;
+  /** The newest replay's latest progress, kept after it ends until the next one starts. */
+  replay: { jobId: string; progress: ReplayProgress } | null;
   /** The latest counters, kept after a stop so the numbers do not vanish. */
   lastStats: { producer: ProducerStats | null; enricher: EnricherStats | null };
   /** Wall clock, ticked once a second (the status bar's time, elapsed times). */
@@ -68,6 +71,7 @@ export class Store {
     jobs: new Map(),
     finished: {},
     exportProgress: new Map(),
+    replay: null,
     lastStats: { producer: null, enricher: null },
     now: Date.now(),
   };
@@ -135,6 +139,7 @@ export class Store {
           delete s.finished[event.job.kind];
           if (event.job.kind === 'producer') s.producer = { jobId: event.job.id, stats: null };
           if (event.job.kind === 'enricher') s.enricher = { jobId: event.job.id, stats: null };
+          if (event.job.kind === 'replay') s.replay = null;
           break;
         }
         case 'producer-stats':
@@ -156,6 +161,9 @@ export class Store {
         }
         case 'export-progress':
           s.exportProgress.set(event.jobId, event.progress);
+          break;
+        case 'replay-progress':
+          s.replay = { jobId: event.jobId, progress: event.progress };
           break;
         case 'broker-status':
           s.broker = event.status;

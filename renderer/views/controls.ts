@@ -2,7 +2,8 @@ import { ServiceError } from '../../contract/rpc.js';
 import type { BrokerProviderName } from '../../contract/broker.js';
 import type { BrokerChoice } from '../../contract/service.js';
 import type { AppApi } from '../api-client.js';
-import { field, h, setText, show, uid } from '../dom.js';
+import { desktopBridge } from '../desktop-bridge.js';
+import { field, h, replace, setText, show, uid } from '../dom.js';
 import type { FixAction } from '../errors.js';
 import * as fmt from '../format.js';
 import type { AppState, Store } from '../store.js';
@@ -638,10 +639,40 @@ function producerCard(api: AppApi, store: Store, announce: (t: string) => void):
     }
   }
 
-  const el = card(
-    'producer',
-    'Producer',
-    badge.el,
+  // -- the source: the simulator, or a file of recorded trades (replay, issue 11)
+  const sourceName = uid('source');
+  const sourceLegend = h('legend', { id: uid('source-legend') }, 'Trades from');
+  const simulatorRadio = h('input', {
+    type: 'radio',
+    name: sourceName,
+    value: 'simulator',
+    id: uid('src'),
+    checked: true,
+  });
+  const fileRadio = h('input', { type: 'radio', name: sourceName, value: 'file', id: uid('src') });
+  let sourceTouched = false;
+  for (const r of [simulatorRadio, fileRadio]) {
+    r.addEventListener('change', () => {
+      sourceTouched = true;
+      render(store.state);
+    });
+  }
+  const sourceSet = h(
+    'fieldset',
+    { class: 'radios horizontal', role: 'radiogroup', 'aria-labelledby': sourceLegend.id },
+    sourceLegend,
+    h(
+      'div',
+      { class: 'field inline' },
+      simulatorRadio,
+      h('label', { for: simulatorRadio.id }, 'Simulator'),
+    ),
+    h('div', { class: 'field inline' }, fileRadio, h('label', { for: fileRadio.id }, 'File')),
+  );
+  const replay = replayPanel(api, store);
+  const simulatorPart = h(
+    'div',
+    { class: 'source-part' },
     h('p', { class: 'card-detail muted' }, 'Simulated trades into the topic stock_prices.'),
     h('div', { class: 'actions' }, primary),
     numbers.el,
@@ -650,15 +681,24 @@ function producerCard(api: AppApi, store: Store, announce: (t: string) => void):
     options,
   );
 
+  const el = card('producer', 'Producer', badge.el, sourceSet, simulatorPart, replay.el);
+
   function render(s: AppState) {
+    const replaying = store.running('replay') !== null;
+    // A replay running when the page (re)connects shows the File part, unless chosen otherwise.
+    if (!sourceTouched && replaying) fileRadio.checked = true;
+    const fromFile = fileRadio.checked;
+    show(simulatorPart, !fromFile);
+    show(replay.el, fromFile);
+    replay.render(s);
     const running = s.producer !== null;
     const stats = s.producer?.stats ?? null;
     const state = running ? (stats?.state ?? 'connecting') : 'stopped';
-    const words = producerStateWords(state);
-    badge.set(state, words);
+    const words = fromFile ? replay.words() : producerStateWords(state);
+    badge.set(fromFile ? replay.state() : state, words);
     if (words !== lastAnnounced) {
       lastAnnounced = words;
-      announce(`Producer ${words}`);
+      announce(`${fromFile ? 'Replay' : 'Producer'} ${words}`);
     }
     setText(primary, running ? 'Stop producer' : 'Start producer');
     primary.disabled = pending || stats?.state === 'stopping';
@@ -674,6 +714,322 @@ function producerCard(api: AppApi, store: Store, announce: (t: string) => void):
   }
 
   return { el, render };
+}
+
+// ---- Replay (the producer card's File part) -------------------------------------------------
+
+const SPEEDS = [
+  { value: '1', label: '1× (recorded pace)' },
+  { value: '10', label: '10×' },
+  { value: '60', label: '60× (a minute a second)' },
+  { value: 'max', label: 'As fast as possible (max)' },
+];
+
+/** The header an upload's name travels in: letters, digits, dots, underscores, hyphens. */
+export function uploadName(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9._-]/g, '_').slice(-200);
+  return /^[A-Za-z0-9_-]/.test(clean) ? clean : `f${clean}`.slice(0, 200);
+}
+
+/** Sends a file to the edge server (POST /api/uploads) with upload progress; resolves its grant. */
+function uploadFile(
+  file: File,
+  onProgress: (sent: number, total: number) => void,
+): { done: Promise<string>; abort(): void } {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<string>((resolve, reject) => {
+    xhr.open('POST', '/api/uploads');
+    xhr.setRequestHeader('X-File-Name', uploadName(file.name));
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.total || file.size));
+    xhr.addEventListener('load', () => {
+      if (xhr.status === 201) {
+        try {
+          const body = JSON.parse(xhr.responseText) as { grant?: unknown };
+          if (typeof body.grant === 'string') {
+            resolve(body.grant);
+            return;
+          }
+        } catch {
+          // answered below
+        }
+      }
+      const code = xhr.status === 413 ? 'invalid-argument' : 'internal';
+      reject(new ServiceError(code, xhr.responseText.trim() || `upload failed (${xhr.status})`));
+    });
+    xhr.addEventListener('error', () =>
+      reject(new ServiceError('internal', 'The upload failed: the server could not be reached.')),
+    );
+    xhr.addEventListener('abort', () =>
+      reject(new ServiceError('cancelled', 'The upload was cancelled.')),
+    );
+    xhr.send(file);
+  });
+  return { done, abort: () => xhr.abort() };
+}
+
+const REPLAY_WORDS: Record<string, string> = {
+  scanning: 'reading the file…',
+  sorting: 'sorting the file…',
+  replaying: 'replaying',
+  paused: 'paused',
+  'waiting-for-broker': 'waiting for the broker…',
+  finishing: 'finishing…',
+};
+
+function replayPanel(
+  api: AppApi,
+  store: Store,
+): { el: HTMLElement; render(s: AppState): void; state(): string; words(): string } {
+  const bridge = desktopBridge();
+  const numbers = counters(['rows sent', 'replayed clock', 'replay rate', 'time left', 'bad rows']);
+  const errors = errorBox(() => primary.focus());
+  const status = h('p', { class: 'card-detail', role: 'status' });
+  const badRows = h('ul', { class: 'bad-rows muted' });
+  let callError: unknown = null;
+  let pending = false;
+  let uploading: { abort(): void } | null = null;
+  let uploadText = '';
+
+  // -- the file: an open dialog in the desktop app, an upload in a browser
+  let chosen: { grant: string; path: string } | null = null;
+  const chosenText = h('span', { class: 'hint', id: uid('chosen') }, 'No file chosen.');
+  const input = h('input', {
+    type: 'file',
+    accept: '.csv,.parquet,.jsonl,.json,text/csv',
+    'aria-describedby': chosenText.id,
+  });
+  const chooseButton = h(
+    'button',
+    { type: 'button', 'aria-describedby': chosenText.id },
+    'Choose file…',
+  );
+  chooseButton.addEventListener('click', () => {
+    if (!bridge) return;
+    void bridge.chooseReplayFile().then(
+      (picked) => {
+        if (picked) {
+          chosen = picked;
+          setText(chosenText, picked.path);
+        }
+        render(store.state);
+      },
+      (err: unknown) => {
+        callError = err;
+        render(store.state);
+      },
+    );
+  });
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    setText(chosenText, file ? `${file.name} (${fmt.bytes(file.size)})` : 'No file chosen.');
+    render(store.state);
+  });
+  const fileField = bridge
+    ? h('div', { class: 'field' }, h('div', { class: 'actions' }, chooseButton, chosenText))
+    : field('File to replay', input, chosenText);
+
+  const speed = h(
+    'select',
+    null,
+    ...SPEEDS.map((o) => h('option', { value: o.value, selected: o.value === '1' }, o.label)),
+  );
+  const symbols = h('input', {
+    type: 'text',
+    placeholder: 'all symbols in the file',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const shift = h('input', { type: 'checkbox' });
+  const loop = h('input', { type: 'checkbox' });
+
+  const primary = h('button', { type: 'button', class: 'primary' }, 'Start replay');
+  const pauseButton = h('button', { type: 'button', hidden: true }, 'Pause');
+  const cancelButton = h('button', { type: 'button', hidden: true }, 'Cancel');
+  primary.addEventListener('click', () => void start());
+  pauseButton.addEventListener('click', () => {
+    const job = store.running('replay');
+    if (!job) return;
+    const paused = store.state.replay?.progress.phase === 'paused';
+    void run(() => api.call(paused ? 'replay.resume' : 'replay.pause', { jobId: job.id }));
+  });
+  cancelButton.addEventListener('click', () => {
+    if (uploading) {
+      uploading.abort();
+      return;
+    }
+    const job = store.running('replay');
+    if (job) void run(() => api.call('job.cancel', { jobId: job.id }));
+  });
+
+  async function start() {
+    const syms = fmt.list(symbols.value).map((x) => x.toUpperCase());
+    const file = input.files?.[0] ?? null;
+    if (bridge ? !chosen : !file) {
+      callError = new ServiceError('invalid-argument', 'Choose a CSV or Parquet file first.');
+      render(store.state);
+      return;
+    }
+    await run(async () => {
+      let grant = chosen?.grant ?? '';
+      if (!bridge && file) {
+        const upload = uploadFile(file, (sent, total) => {
+          uploadText = `Uploading ${file.name}: ${fmt.bytes(sent)} of ${fmt.bytes(total)} (${
+            total > 0 ? Math.floor((sent / total) * 100) : 0
+          }%)`;
+          render(store.state);
+        });
+        uploading = upload;
+        uploadText = `Uploading ${file.name}…`;
+        render(store.state);
+        try {
+          grant = await upload.done;
+        } finally {
+          uploading = null;
+          uploadText = '';
+        }
+      }
+      await api.call('replay.start', {
+        source: { kind: 'grant', grant },
+        speed: speed.value === 'max' ? 'max' : Number(speed.value),
+        shiftToNow: shift.checked,
+        loop: loop.checked,
+        ...(syms.length ? { symbols: syms } : {}),
+      });
+    });
+  }
+
+  async function run(work: () => Promise<unknown>) {
+    callError = null;
+    pending = true;
+    render(store.state);
+    try {
+      await work();
+    } catch (err) {
+      if (!(err instanceof ServiceError && err.code === 'cancelled')) callError = err;
+    } finally {
+      pending = false;
+      render(store.state);
+    }
+  }
+
+  const el = h(
+    'div',
+    { class: 'source-part', hidden: true },
+    h(
+      'p',
+      { class: 'card-detail muted' },
+      bridge
+        ? 'Recorded trades from a CSV or Parquet file into stock_prices, in timestamp order.'
+        : 'Recorded trades from a CSV or Parquet file (uploaded to this server) into stock_prices, in timestamp order.',
+    ),
+    fileField,
+    h(
+      'div',
+      { class: 'row' },
+      field('Speed', speed),
+      field('Symbols', symbols, 'Comma separated; empty = every symbol in the file.'),
+    ),
+    h(
+      'div',
+      { class: 'row' },
+      field('Shift to now', shift, 'The first trade is stamped now.'),
+      field('Loop', loop, 'Start again at the end.'),
+    ),
+    h('div', { class: 'actions' }, primary, pauseButton, cancelButton),
+    status,
+    numbers.el,
+    badRows,
+    errors.el,
+  );
+
+  function current(): string {
+    if (uploading) return 'starting';
+    const job = store.running('replay');
+    if (!job) return 'stopped';
+    const phase = store.state.replay?.jobId === job.id ? store.state.replay.progress.phase : null;
+    return phase ?? 'starting';
+  }
+
+  function render(s: AppState) {
+    const job = store.running('replay');
+    const running = job !== null;
+    const progress = s.replay?.progress ?? null;
+    const paused = running && progress?.phase === 'paused';
+    primary.disabled = pending || running || uploading !== null;
+    show(primary, !running);
+    show(pauseButton, running);
+    setText(pauseButton, paused ? 'Resume' : 'Pause');
+    pauseButton.disabled = pending || !progress;
+    show(cancelButton, running || uploading !== null);
+    for (const c of [speed, symbols, shift, loop, input, chooseButton]) {
+      c.disabled = running || uploading !== null;
+    }
+
+    const f = s.finished.replay;
+    const result =
+      !running && f?.ok && f.result && typeof f.result === 'object'
+        ? (f.result as { rowsSent?: number; rowsTotal?: number; badRows?: number })
+        : null;
+    const sent = result?.rowsSent ?? progress?.rowsSent ?? null;
+    const total = result?.rowsTotal ?? progress?.rowsTotal ?? null;
+    numbers.set(
+      'rows sent',
+      sent === null
+        ? '—'
+        : total === null
+          ? fmt.count(sent)
+          : `${fmt.count(sent)} of ${fmt.count(total)}`,
+    );
+    const at = progress?.replayedAt ? Date.parse(progress.replayedAt) : NaN;
+    numbers.set('replayed clock', Number.isFinite(at) ? fmt.utcDateTime(at) : '—');
+    numbers.set('replay rate', running && progress ? fmt.rate(progress.rowsPerSec) : '—');
+    numbers.set(
+      'time left',
+      running && progress?.etaMs !== null && progress?.etaMs !== undefined
+        ? fmt.duration(progress.etaMs)
+        : '—',
+    );
+    numbers.set('bad rows', fmt.count(result?.badRows ?? progress?.badRows ?? null));
+    const recent = progress?.recentBadRows ?? [];
+    replace(
+      badRows,
+      ...recent
+        .slice(-5)
+        .map((b) => h('li', null, `${b.unit === 'line' ? 'Line' : 'Row'} ${b.where}: ${b.reason}`)),
+    );
+    show(badRows, recent.length > 0);
+
+    let line = '';
+    if (uploading) line = uploadText;
+    else if (running)
+      line = `Replay ${REPLAY_WORDS[current()] ?? current()}${progress && progress.pass > 1 ? `, pass ${progress.pass}` : ''}.`;
+    else if (f?.ok && result)
+      line = `Replay finished: ${fmt.count(result.rowsSent ?? 0)} trades sent.`;
+    else if (f?.cancelled) line = 'Replay cancelled.';
+    setText(status, line);
+    show(status, line !== '');
+    errors.set(callError ?? (f && !f.ok && !f.cancelled ? f.error : null));
+  }
+
+  return {
+    el,
+    render,
+    state: () => {
+      const c = current();
+      return c === 'replaying'
+        ? 'running'
+        : c === 'paused'
+          ? 'stopping'
+          : c === 'stopped'
+            ? 'stopped'
+            : 'starting';
+    },
+    words: () => {
+      const c = current();
+      return c === 'starting' ? 'starting…' : (REPLAY_WORDS[c] ?? c);
+    },
+  };
 }
 
 // ---- Enrichment -----------------------------------------------------------------------------
