@@ -193,8 +193,8 @@ export async function runBrowseBenchmark(): Promise<void> {
         ]);
         read.push(k.lines / (k.ms / 1000));
       }
-      const version =
-        spawnSync('kcat', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'kcat';
+      const about = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).stdout;
+      const version = `kcat ${/Version (\S+)/.exec(about)?.[1] ?? ''}`;
       kcatLines = [
         `| first 100 from a timestamp (all partitions) | ${version.trim()} \`-o s@<ms> -c 100\` | ${seek.map((x) => x.toFixed(0)).join(', ')} ms | median ${median(seek).toFixed(0)} ms |`,
         `| read 100,000 from a timestamp (no filter: kcat has none) | kcat \`-c 100000\` | ${read.map((x) => Math.round(x).toLocaleString('en-US')).join(', ')} msg/s | median ${Math.round(median(read)).toLocaleString('en-US')} msg/s |`,
