@@ -302,14 +302,14 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
             type: 'button',
             class: 'topic-item',
             'aria-current': t.name === topic ? 'true' : undefined,
-            'aria-label': `${t.name}: ${t.partitionCount} partitions, ${fmt.count(t.messages)} messages`,
+            'aria-label': `${t.name}: ${t.partitionCount} partition${t.partitionCount === 1 ? '' : 's'}, ${fmt.count(t.messages)} messages`,
             on: { click: () => void openTopic(t.name) },
           },
           h('span', { class: 'topic-name' }, t.name),
           h(
             'span',
             { class: 'muted num' },
-            `${t.partitionCount} partitions · ${fmt.count(t.messages)} messages`,
+            `${t.partitionCount} partition${t.partitionCount === 1 ? '' : 's'} · ${fmt.count(t.messages)} messages`,
           ),
           h('span', { class: 'muted watermarks' }, marks),
         );

@@ -238,7 +238,7 @@ async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promi
     .getByRole('button', { name: 'Stop enrichment', exact: true })
     .waitFor({ timeout: 60_000 });
   await page.getByRole('link', { name: 'Topics' }).click();
-  await page.getByRole('button', { name: /^stock_prices_dlq: 1 partitions/ }).click();
+  await page.getByRole('button', { name: /^stock_prices_dlq: 1 partition, 1 messages?/ }).click();
   const dead = await until('the dead letter', rowTexts, (r) => r.length === 1, 20_000);
   assert.match(
     dead[0]!,
@@ -256,8 +256,18 @@ async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promi
     .getByText(/^Republished: stock_prices_dlq\/0\/0 → stock_prices\/\d+\/\d+$/)
     .waitFor({ timeout: 20_000 });
 
-  await page.getByRole('button', { name: 'Refresh topics', exact: true }).click();
-  await page.getByRole('button', { name: /^stock_prices_enriched: / }).click();
+  // The enrichment creates its output topic once it runs: refresh until the list has it.
+  const enrichedTopic = page.getByRole('button', { name: /^stock_prices_enriched: / });
+  await until(
+    'the enriched topic in the list',
+    async () => {
+      await page.getByRole('button', { name: 'Refresh topics', exact: true }).click();
+      return enrichedTopic.count();
+    },
+    (n) => n === 1,
+    30_000,
+  );
+  await enrichedTopic.click();
   await page.getByLabel('Filter messages').fill('symbol = DLQX');
   await page.getByRole('button', { name: 'Apply filter', exact: true }).click();
   await until(
