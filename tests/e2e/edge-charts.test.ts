@@ -78,27 +78,31 @@ test(
     const consoleLines = recordConsole(page);
     try {
       await page.goto(server!.url);
-      await page.getByRole('heading', { name: 'Controls', level: 1 }).waitFor();
-      const brokerCard = page.getByRole('region', { name: 'Broker' });
-      const producerCard = page.getByRole('region', { name: 'Producer' });
-      const enrichCard = page.getByRole('region', { name: 'Enrichment' });
-      await brokerCard.getByRole('button', { name: 'Start broker' }).click();
-      await brokerCard.getByRole('button', { name: 'Stop broker' }).waitFor({ timeout: 150_000 });
+      await page.getByRole('heading', { name: 'Controls', level: 1, exact: true }).waitFor();
+      const brokerCard = page.getByRole('region', { name: 'Broker', exact: true });
+      const producerCard = page.getByRole('region', { name: 'Producer', exact: true });
+      const enrichCard = page.getByRole('region', { name: 'Enrichment', exact: true });
+      await brokerCard.getByRole('button', { name: 'Start broker', exact: true }).click();
+      await brokerCard
+        .getByRole('button', { name: 'Stop broker', exact: true })
+        .waitFor({ timeout: 150_000 });
       await producerCard.getByText('Options', { exact: true }).click();
-      await producerCard.getByRole('spinbutton', { name: 'Trades per second' }).fill('200');
-      await producerCard.getByRole('button', { name: 'Start producer' }).click();
-      await enrichCard.getByRole('button', { name: 'Start enrichment' }).click();
-      await enrichCard.getByRole('button', { name: 'Stop enrichment' }).waitFor();
+      await producerCard
+        .getByRole('spinbutton', { name: 'Trades per second', exact: true })
+        .fill('200');
+      await producerCard.getByRole('button', { name: 'Start producer', exact: true }).click();
+      await enrichCard.getByRole('button', { name: 'Start enrichment', exact: true }).click();
+      await enrichCard.getByRole('button', { name: 'Stop enrichment', exact: true }).waitFor();
 
       // ---- Charts: the empty state first or points; then every panel gains points
-      await page.getByRole('link', { name: 'Charts' }).click();
-      await page.getByRole('heading', { name: 'Charts', level: 1 }).waitFor();
+      await page.getByRole('link', { name: 'Charts', exact: true }).click();
+      await page.getByRole('heading', { name: 'Charts', level: 1, exact: true }).waitFor();
       const panels = [
         'Price and VWAP',
         'Volatility',
         'One-minute bars and Parkinson volatility',
-      ].map((name) => page.getByRole('figure', { name }));
-      const symbol = page.getByRole('combobox', { name: 'Symbol' });
+      ].map((name) => page.getByRole('figure', { name, exact: true }));
+      const symbol = page.getByRole('combobox', { name: 'Symbol', exact: true });
       await until(
         'a symbol to chart',
         () => symbol.inputValue(),
@@ -127,16 +131,18 @@ test(
       );
 
       // ---- an alert rule on the screen fires (price above 1: the next trade of each symbol)
-      const form = page.getByRole('form', { name: 'New alert rule' });
-      await form.getByRole('combobox', { name: 'Rule' }).selectOption('threshold');
-      await form.getByRole('combobox', { name: 'Metric' }).selectOption('price');
-      await form.getByRole('spinbutton', { name: 'Level' }).fill('1');
-      await form.getByRole('button', { name: 'Add rule' }).click();
+      const form = page.getByRole('form', { name: 'New alert rule', exact: true });
+      await form.getByRole('combobox', { name: 'Rule', exact: true }).selectOption('threshold');
+      await form.getByRole('combobox', { name: 'Metric', exact: true }).selectOption('price');
+      await form.getByRole('spinbutton', { name: 'Level', exact: true }).fill('1');
+      await form.getByRole('button', { name: 'Add rule', exact: true }).click();
       await page
-        .getByRole('list', { name: 'Alert rules' })
+        .getByRole('list', { name: 'Alert rules', exact: true })
         .getByText('all symbols: price > 1', { exact: false })
         .waitFor();
-      const fired = page.getByRole('list', { name: 'Fired alerts' }).getByRole('listitem');
+      const fired = page
+        .getByRole('list', { name: 'Fired alerts', exact: true })
+        .getByRole('listitem');
       await until(
         'an alert to fire',
         () => fired.count(),
@@ -147,7 +153,7 @@ test(
 
       // ---- a historical range from SQLite
       await page
-        .getByRole('combobox', { name: 'Range' })
+        .getByRole('combobox', { name: 'Range', exact: true })
         .selectOption({ label: 'Historical range' });
       const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19);
       // Scoped to the Charts screen: the Export screen (kept in the page, hidden) has its own
@@ -155,7 +161,7 @@ test(
       const chartsScreen = page.getByRole('region', { name: 'Charts', exact: true });
       await chartsScreen.getByLabel('From (UTC)').fill(iso(Date.now() - 3_600_000));
       await chartsScreen.getByLabel('To (UTC)').fill(iso(Date.now() + 60_000));
-      await page.getByRole('button', { name: 'Show range' }).click();
+      await page.getByRole('button', { name: 'Show range', exact: true }).click();
       const status = page.getByRole('status').filter({ hasText: 'from the database' });
       await status.waitFor({ timeout: 30_000 });
       for (const panel of panels) {
