@@ -230,6 +230,7 @@ export class DeltaSink {
       if (!payload.isRunning() || payload.isStale()) break;
       const offset = Number(message.offset);
       const next = this.position(posId) ?? 0;
+      payload.resolveOffset(message.offset);
       if (offset < next) continue; // already committed (a fetch from before our seek)
       this.stats.consumed++;
       this.lastActivity = now;
@@ -287,11 +288,12 @@ export class DeltaSink {
 
   private async updateLag(admin: Admin): Promise<void> {
     const offsets = await admin.fetchTopicOffsets(this.req.topic);
+    // Over every partition of the topic, not only this member's: one sink per table, and a
+    // member that joined beside a killed one's expiring session may hold no partition yet.
     let lag = 0;
-    for (const q of this.assigned) {
-      const high = Number(offsets.find((o) => o.partition === q)?.high ?? 0);
-      const next = this.committed.get(positionAppId(this.req.topic, q)) ?? 0;
-      lag += Math.max(0, high - next);
+    for (const w of offsets) {
+      const next = this.committed.get(positionAppId(this.req.topic, w.partition));
+      lag += Math.max(0, Number(w.high) - Math.max(next ?? 0, Number(w.low)));
     }
     this.stats.lag = lag;
   }
@@ -338,6 +340,9 @@ export class DeltaSink {
       await consumer.subscribe({ topic: this.req.topic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
+        // Offsets are resolved message by message: a batch cut short (a rebalance, a stop) or
+        // skipped until the seek to the table's position is fetched again, never jumped over.
+        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: async (payload) => this.handleBatch(payload, consumer),
       });
