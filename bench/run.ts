@@ -1,9 +1,10 @@
-// `npm run bench [-- export|delta|pipeline|transport|series|browse|latency|scaling|soak|restart]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|delta|pipeline|transport|series|browse|latency|scaling|soak|restart|replay]`: runs the named benchmarks, or all of them in turn.
 import { runBrowseBenchmark } from './browse.js';
 import { runDeltaBenchmark } from './delta.js';
 import { runExportBenchmark } from './export.js';
 import { runLatencyBenchmark } from './latency.js';
 import { runPipelineBenchmark } from './pipeline.js';
+import { runReplayBenchmark } from './replay.js';
 import { runRestartBenchmark, runScalingBenchmark } from './scaling.js';
 import { runSeriesBenchmark } from './series.js';
 import { runSoakBenchmark } from './soak.js';
@@ -20,6 +21,7 @@ const all = {
   scaling: runScalingBenchmark,
   soak: runSoakBenchmark,
   restart: runRestartBenchmark,
+  replay: runReplayBenchmark,
 };
 const names = process.argv.slice(2);
 for (const name of names.length > 0 ? names : Object.keys(all)) {
