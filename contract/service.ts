@@ -14,6 +14,12 @@ import {
   BrokerStatusSchema,
   SaslSettingsSchema,
 } from './broker.js';
+import {
+  RepublishStoredInputSchema,
+  StoredDeadLetterRefSchema,
+  StoredDeadLettersInputSchema,
+  StoredDeadLettersPageSchema,
+} from './dead-letters.js';
 import { ServiceErrorSchema } from './errors.js';
 import {
   EXPORT_RANGE_ERROR,
@@ -401,6 +407,12 @@ export const COMMANDS = {
   ),
   /** Dead letters back to their source topic (as they were or edited), with a header naming them. */
   'dead-letters.republish': command(RepublishInputSchema, RepublishResultSchema),
+  /** Dead letters the enrichment stored in SQLite (the whole original value), newest first. */
+  'dead-letters.stored': command(StoredDeadLettersInputSchema, StoredDeadLettersPageSchema),
+  /** The whole value of one stored dead letter (up to 4 MiB), base64. */
+  'dead-letters.stored-value': command(StoredDeadLetterRefSchema, FullValueSchema),
+  /** Stored dead letters back to their source topic (whole value or edited), header sqlite:dead_letters/ID. */
+  'dead-letters.republish-stored': command(RepublishStoredInputSchema, RepublishResultSchema),
 
   /** A file the person chose (a save dialog, a CLI argument), as a grant a view can name. */
   'paths.grant': command(

@@ -48,6 +48,11 @@ import { AdminError, createTopic, deleteTopic, listGroups, listTopics } from './
 import { BrowseError, readPage, readValue } from './kafka/browse.js';
 import { ReaderError } from './kafka/partition-reader.js';
 import { produceOne, republishDeadLetters } from './kafka/produce-one.js';
+import {
+  readStoredDeadLetters,
+  readStoredDeadLetterValue,
+  republishStoredDeadLetters,
+} from './store/dead-letter-query.js';
 import { TailManager } from './kafka/tail.js';
 import { FilterSyntaxError } from '../contract/messages.js';
 import { CaFileError, type KafkaConnection } from './kafka/connection.js';
@@ -322,6 +327,10 @@ export class VolatilityService {
       return { state };
     },
     'dead-letters.republish': (args) => republishDeadLetters(this.connection(), args),
+    'dead-letters.stored': (args) => readStoredDeadLetters(this.db, args),
+    'dead-letters.stored-value': ({ id }) => readStoredDeadLetterValue(this.db, id),
+    'dead-letters.republish-stored': (args) =>
+      republishStoredDeadLetters(this.db, this.connection(), args),
 
     'paths.grant': ({ path, purpose }) => {
       if (purpose === 'replay') return this.grantReplayFile(path);

@@ -15,7 +15,7 @@ import { describeConnectionFailure } from './probe.js';
 type ProduceArgs = z.output<typeof ProduceMessageSchema>;
 type RepublishArgs = z.output<typeof RepublishInputSchema>;
 
-interface OutMessage {
+export interface OutMessage {
   topic: string;
   key: Buffer | null;
   value: Buffer | null;
@@ -24,7 +24,7 @@ interface OutMessage {
 }
 
 /** Sends messages with one short-lived producer (acks all); returns where each landed. */
-async function send(
+export async function sendMessages(
   connection: KafkaConnection,
   messages: OutMessage[],
 ): Promise<{ topic: string; partition: number; offset: number }[]> {
@@ -83,7 +83,7 @@ export async function produceOne(
       : Buffer.from(args.value, args.valueEncoding === 'base64' ? 'base64' : 'utf8');
   const headers: Record<string, Buffer> = {};
   for (const h of args.headers) headers[h.key] = Buffer.from(h.value, 'utf8');
-  const [where] = await send(connection, [
+  const [where] = await sendMessages(connection, [
     {
       topic: args.topic,
       key: args.key === null ? null : Buffer.from(args.key, 'utf8'),
@@ -161,7 +161,7 @@ export async function republishDeadLetters(
   } finally {
     await reader.close();
   }
-  const sent = await send(connection, outgoing);
+  const sent = await sendMessages(connection, outgoing);
   return {
     republished: sent.map((s, i) => ({
       ...s,

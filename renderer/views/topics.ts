@@ -8,13 +8,15 @@ import {
   type Start,
   type TailEvent,
 } from '../../contract/messages.js';
+import { TOPICS } from '../../contract/trade.js';
 import type { AppApi } from '../api-client.js';
-import { field, h, replace, setText, show } from '../dom.js';
+import { field, h, replace, setText, show, uid } from '../dom.js';
 import { explain } from '../errors.js';
 import * as fmt from '../format.js';
 import type { Store } from '../store.js';
 import type { Screen } from './frame.js';
 import { formatTime, parseSeek, type Zone } from './seek.js';
+import { createStoredDeadLetters } from './stored-dead-letters.js';
 
 /**
  * Topics: the topic list (partitions, messages, watermarks; internal topics hidden) and the
@@ -125,6 +127,45 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
   const errorLine = h('p', { class: 'error-line', role: 'alert', hidden: true });
   const republishButton = h('button', { type: 'button', hidden: true }, 'Republish selected');
 
+  // ---- dead letters from the topic or the database (the whole original value) -------------
+  const storedDead = createStoredDeadLetters(api, announce);
+  show(storedDead.element, false);
+  const deadSourceName = uid('dl-source');
+  const deadSourceLegend = h('legend', { id: uid('dl-source-legend') }, 'Source');
+  const deadFromTopic = h('input', {
+    type: 'radio',
+    name: deadSourceName,
+    id: uid('dl-src'),
+    checked: true,
+  });
+  const deadFromDb = h('input', { type: 'radio', name: deadSourceName, id: uid('dl-src') });
+  const deadSource = h(
+    'fieldset',
+    {
+      class: 'radios horizontal',
+      role: 'radiogroup',
+      'aria-labelledby': deadSourceLegend.id,
+      hidden: true,
+    },
+    deadSourceLegend,
+    h(
+      'div',
+      { class: 'field inline' },
+      deadFromTopic,
+      h('label', { for: deadFromTopic.id }, 'Topic'),
+    ),
+    h('div', { class: 'field inline' }, deadFromDb, h('label', { for: deadFromDb.id }, 'Database')),
+  );
+  const topicPart = h('div', { class: 'topic-part' });
+  const showDeadSource = () => {
+    const fromDb = !deadSource.hidden && deadFromDb.checked;
+    show(topicPart, !fromDb);
+    show(storedDead.element, fromDb);
+    if (fromDb) void storedDead.load();
+  };
+  deadFromTopic.addEventListener('change', showDeadSource);
+  deadFromDb.addEventListener('change', showDeadSource);
+
   // ---- the virtualised message list ----------------------------------------------------------
   const spacer = h('div', { class: 'msg-spacer' });
   const list = h('ul', { class: 'msg-rows', 'aria-label': 'Messages' });
@@ -220,6 +261,8 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
         'section',
         { class: 'topics-main', 'aria-label': 'Messages of the topic' },
         title,
+        deadSource,
+        storedDead.element,
         h(
           'div',
           { class: 'msg-toolbar' },
@@ -235,13 +278,20 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
           field('Time zone', zoneSelect),
           h('div', { class: 'actions' }, liveButton, pauseButton, liveState),
         ),
-        errorLine,
-        h('div', { class: 'actions' }, newerButton, olderButton, continueButton, republishButton),
-        pageStatus,
-        h('div', { class: 'msg-area' }, emptyState, viewport, detail),
+        topicPart,
         h('details', { class: 'produce' }, h('summary', null, 'Produce a message'), produceForm),
       ),
     ),
+  );
+
+  // The topic's own view (hidden while the stored dead letters are shown).
+  const toolbar = element.querySelector('.topics-main > .msg-toolbar');
+  topicPart.append(
+    ...(toolbar ? [toolbar] : []),
+    errorLine,
+    h('div', { class: 'actions' }, newerButton, olderButton, continueButton, republishButton),
+    pageStatus,
+    h('div', { class: 'msg-area' }, emptyState, viewport, detail),
   );
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -322,6 +372,9 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     await stopTail();
     topic = name;
     setText(title, name);
+    show(deadSource, name === TOPICS.deadLetters || name.endsWith('_dlq'));
+    deadFromTopic.checked = true;
+    showDeadSource();
     const info = topics.find((t) => t.name === name);
     replace(
       partition,

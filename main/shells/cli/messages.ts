@@ -7,6 +7,7 @@ import {
   type MessagesPage,
   type Start,
 } from '../../../contract/messages.js';
+import type { StoredDeadLetter } from '../../../contract/dead-letters.js';
 import { parseInstant } from '../../../contract/instant.js';
 import type { Api } from '../../../contract/rpc.js';
 import type { ServiceEvent } from '../../../contract/service.js';
@@ -232,11 +233,17 @@ export const messagesCommand: CliCommand = {
 
 const DL_USAGE = `volatility-insight dead-letters list [--from newest|oldest|OFFSET|ISO-TIME] [--limit N] [--filter EXPR] [--json] [--topic T] [--brokers ...]
 volatility-insight dead-letters republish PARTITION:OFFSET [PARTITION:OFFSET ...] [--value TEXT] [--json] [--topic T] [--brokers ...]
+volatility-insight dead-letters list --stored [--db FILE] [--limit N] [--filter REASON-TEXT] [--json]
+volatility-insight dead-letters republish --stored ID[,ID...] [--db FILE] [--value TEXT] [--topic SOURCE] [--json] [--brokers ...]
 
   list         dead letters with their reason, source topic/partition/offset and original bytes
   republish    sends them back to their source topic (the original key and bytes, or --value for
                one edited message) with the header x-vi-republished-from: TOPIC/PARTITION/OFFSET
-  --topic      the dead-letter topic (default ${TOPICS.deadLetters})`;
+  --topic      the dead-letter topic (default ${TOPICS.deadLetters}); with --stored, the source
+               topic republished to (default ${TOPICS.trades})
+  --stored     the enrichment's SQLite dead_letters table (the whole original value) instead of
+               the topic; newest first by id, --filter is text the reason contains; republished
+               with x-vi-republished-from: sqlite:dead_letters/ID`;
 
 const DL_FLAGS = {
   brokers: { type: 'string' },
@@ -246,6 +253,8 @@ const DL_FLAGS = {
   filter: { type: 'string' },
   value: { type: 'string' },
   json: { type: 'boolean' },
+  stored: { type: 'boolean' },
+  db: { type: 'string' },
 } as const;
 
 export const deadLettersCommand: CliCommand = {
@@ -262,9 +271,10 @@ export const deadLettersCommand: CliCommand = {
       );
     }
     const { values, positionals } = parseFlags(rest, DL_FLAGS, true);
-    const topic = values.topic ?? TOPICS.deadLetters;
+    const topic = values.topic ?? (values.stored ? TOPICS.trades : TOPICS.deadLetters);
     if (!TopicNameSchema.safeParse(topic).success)
       throw new UsageError(`--topic "${topic}" is not a topic name`);
+    if (values.stored) return storedDeadLetters(action, values, positionals, topic, ctx);
     try {
       if (action === 'list') {
         if (positionals.length > 0)
@@ -344,3 +354,82 @@ export const deadLettersCommand: CliCommand = {
     }
   },
 };
+
+type DlValues = ReturnType<typeof parseFlags<typeof DL_FLAGS>>['values'];
+
+/** `dead-letters list|republish --stored`: the enrichment's SQLite dead_letters table. */
+async function storedDeadLetters(
+  action: 'list' | 'republish',
+  values: DlValues,
+  positionals: string[],
+  topic: string,
+  ctx: CliContext,
+): Promise<number> {
+  try {
+    if (action === 'list') {
+      if (positionals.length > 0)
+        throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+      if (values.from !== undefined) throw new UsageError('--from: not with --stored');
+      const limit = intFlag(values.limit, 'limit', 1) ?? 100;
+      const rows = await withApi(ctx, serviceOptionsFrom(values), async (api) => {
+        const out: StoredDeadLetter[] = [];
+        let before: number | undefined;
+        while (out.length < limit) {
+          const page = await api.call('dead-letters.stored', {
+            limit: Math.min(PAGE_SIZE_MAX, limit - out.length),
+            maxValueBytes: CLI_VALUE_BYTES,
+            ...(values.filter !== undefined ? { reason: values.filter } : {}),
+            ...(before !== undefined ? { before } : {}),
+          });
+          out.push(...page.rows);
+          if (page.older === null) break;
+          before = page.older;
+        }
+        return out;
+      });
+      for (const r of rows) {
+        ctx.stdout.write(
+          values.json
+            ? JSON.stringify({
+                id: r.id,
+                receivedAt: r.receivedAt,
+                reason: r.reason,
+                source: `${r.sourcePartition}/${r.sourceOffset}`,
+                key: r.key,
+                original: r.value?.text ?? null,
+                originalBytes: r.bytes,
+              }) + '\n'
+            : `#${r.id}  ${new Date(r.receivedAt).toISOString()}  from partition ${r.sourcePartition} offset ${r.sourceOffset}  ${escapeLine(r.reason)}  ${r.bytes} bytes: ${r.value ? escapeLine(r.value.text).slice(0, 200) : 'null'}\n`,
+        );
+      }
+      if (rows.length === 0 && !values.json) ctx.stdout.write('no stored dead letters\n');
+      return 0;
+    }
+    const ids = positionals.flatMap((p) => p.split(',')).filter((p) => p !== '');
+    if (ids.length === 0)
+      throw new UsageError('dead-letters republish --stored needs ID[,ID...] (see list --stored)');
+    const items: { id: number; value?: string }[] = ids.map((p) => {
+      if (!/^[1-9]\d*$/.test(p) || !Number.isSafeInteger(Number(p)))
+        throw new UsageError(`"${p}" is not a dead letter id (e.g. 42)`);
+      return { id: Number(p) };
+    });
+    if (values.value !== undefined) {
+      if (items.length !== 1)
+        throw new UsageError('--value edits one dead letter: give exactly one ID');
+      items[0]!.value = values.value;
+    }
+    const result = await withApi(ctx, serviceOptionsFrom(values), (api) =>
+      api.call('dead-letters.republish-stored', { topic, items }),
+    );
+    for (const r of result.republished) {
+      ctx.stdout.write(
+        values.json
+          ? JSON.stringify(r) + '\n'
+          : `republished ${r.from} to ${r.topic}/${r.partition}/${r.offset}${r.edited ? ' (edited)' : ''}\n`,
+      );
+    }
+    return 0;
+  } catch (err) {
+    return reportFailure(ctx, 'dead-letters', err);
+  }
+}
