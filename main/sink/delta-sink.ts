@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parquetReadObjects } from 'hyparquet';
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import {
   DeltaSinkRequestSchema,
@@ -19,27 +22,32 @@ import {
   newMetaData,
   txnAction,
 } from '../delta/table-writer.js';
+import { uriToPath } from '../delta/schema.js';
+import type { Snapshot } from '../delta/snapshot.js';
 import { createKafka } from '../kafka/connection.js';
 import { ensureTopic } from '../kafka/topics.js';
 import { RateMeter } from '../rate-meter.js';
+import { APP_PREFIX, IntervalSet, changedRangeTxns, sourceSetsFromTxns } from './source-offsets.js';
 
 /**
- * Delta `txn` application ids. Per enriched-topic partition q:
- *   `volatility-insight/<topic>/<q>`            version = the next offset to read in q;
- *   `volatility-insight/<topic>/<q>/source-<p>` version = the next source offset of source
- *                                                partition p (records of p read through q).
- * Both are written in the same commit as the rows they cover, so the table alone says where
- * to resume and which records are already in it. The enricher keeps a record's source
- * partition as its enriched partition (q = p) whenever the enriched topic has that partition,
- * so normally there is one source id per source partition.
+ * Delta `txn` application ids, written in the same commit as the rows they cover, so the table
+ * alone says where to resume and which source trades are already in it:
+ *   `volatility-insight/<topic>/<q>`                         version = the next offset to read in
+ *                                                             enriched partition q (resume point);
+ *   `volatility-insight/<topic>/source-<p>/from-<start>`     version = end: source offsets
+ *                                                             [start, end) of source partition p
+ *                                                             are in the table (source-offsets.ts).
+ * The enriched topic is at-least-once and not in source order (several enrichers in one group,
+ * each with its own SQLite file, republish what the other already published after a rebalance;
+ * retried sends land after later ones), so the set of source offsets is kept exactly: a record
+ * is dropped iff its source offset is in the set, never because a later one was seen.
  */
-export const APP_PREFIX = 'volatility-insight';
+export { APP_PREFIX };
 export function positionAppId(topic: string, q: number): string {
   return `${APP_PREFIX}/${topic}/${q}`;
 }
-export function sourceAppId(topic: string, q: number, p: number): string {
-  return `${APP_PREFIX}/${topic}/${q}/source-${p}`;
-}
+/** The watermark ids of the first version of this sink (`<q>/source-<p>`, next source offset). */
+const LEGACY_SOURCE_ID = /\/\d+\/source-\d+$/;
 
 export interface SinkOptions {
   request: DeltaSinkRequest;
@@ -91,6 +99,11 @@ export class DeltaSink {
   /** Committed positions (from the table), and the uncommitted ones ahead of them. */
   private readonly committed = new Map<string, number>();
   private readonly pending = new Map<string, number>();
+  /** Source offsets in the table per source partition, and with the open files' rows added. */
+  private committedSources = new Map<number, IntervalSet>();
+  private liveSources = new Map<number, IntervalSet>();
+  /** A commit failed: the in-memory state is no longer the table's, so the sink stops. */
+  private failed: Error | null = null;
   private files: DataFileSet | null = null;
   private firstPendingAt = 0;
   private readonly pendingSeek = new Set<number>();
@@ -140,7 +153,21 @@ export class DeltaSink {
     if (snapshot) {
       this.by = checkWritable(snapshot, table, this.req.partitionBy);
       this.readVersion = snapshot.version;
-      for (const [id, t] of snapshot.txns) this.committed.set(id, t.version);
+      for (const [id, t] of snapshot.txns) {
+        if (id === positionAppId(this.req.topic, Number(id.slice(id.lastIndexOf('/') + 1))))
+          this.committed.set(id, t.version);
+      }
+      this.committedSources = sourceSetsFromTxns(this.req.topic, snapshot.txns.values());
+      const legacy = [...snapshot.txns.keys()].some(
+        (id) => this.ownsAppId(id) && LEGACY_SOURCE_ID.test(id),
+      );
+      this.liveSources = cloneSets(this.committedSources);
+      // A table from the first version of this sink (watermarks, which could skip trades that
+      // came out of order), with no ranges yet: its data files are the truth of which source
+      // trades are in it. The next commit writes them all as ranges (none is in the log yet).
+      if (legacy && this.committedSources.size === 0) {
+        this.liveSources = await sourceSetsFromData(table, snapshot);
+      }
       this.stats.version = snapshot.version;
       return snapshot.metaData.id;
     }
@@ -171,6 +198,7 @@ export class DeltaSink {
     const rows = files?.rowCount ?? 0;
     const actions: Action[] = adds.map((add) => ({ add }));
     for (const [id, v] of this.pending) actions.push(txnAction(id, v));
+    actions.push(...changedRangeTxns(this.req.topic, this.liveSources, this.committedSources));
     let version: number;
     try {
       version = commitActions(this.req.table, this.readVersion, {
@@ -183,6 +211,9 @@ export class DeltaSink {
     } catch (err) {
       files?.abort();
       this.files = null;
+      // The positions and source offsets read are no longer backed by files: stop rather than
+      // commit them later without their rows (a restart reads the table again).
+      this.failed = err as Error;
       throw err;
     }
     files?.forget();
@@ -190,6 +221,7 @@ export class DeltaSink {
     this.readVersion = version;
     for (const [id, v] of this.pending) this.committed.set(id, v);
     this.pending.clear();
+    this.committedSources = cloneSets(this.liveSources);
     this.stats.appended += rows;
     this.stats.commits++;
     this.stats.version = version;
@@ -222,7 +254,7 @@ export class DeltaSink {
   private handleBatch(payload: EachBatchPayload, consumer: Consumer): void {
     const { batch } = payload;
     const q = batch.partition;
-    if (this.pendingSeek.has(q)) return;
+    if (this.pendingSeek.has(q) || this.failed) return;
     const topic = this.req.topic;
     const posId = positionAppId(topic, q);
     const now = Date.now();
@@ -250,13 +282,13 @@ export class DeltaSink {
         this.stats.invalid++;
         continue;
       }
-      const srcId = sourceAppId(topic, q, trade.kafka_partition);
-      const srcNext = this.position(srcId) ?? 0;
-      if (trade.kafka_offset < srcNext) {
+      let seen = this.liveSources.get(trade.kafka_partition);
+      if (!seen) this.liveSources.set(trade.kafka_partition, (seen = new IntervalSet()));
+      if (trade.kafka_offset < 0 || seen.has(trade.kafka_offset)) {
         this.stats.duplicates++;
         continue;
       }
-      this.pending.set(srcId, trade.kafka_offset + 1);
+      seen.add(trade.kafka_offset);
       this.files ??= new DataFileSet(this.req.table, this.by);
       this.files.push(toRow(trade, ts));
     }
@@ -349,7 +381,7 @@ export class DeltaSink {
       this.stats.state = 'running';
       this.report(true);
       let lastLag = 0;
-      while (!signal?.aborted && crashed === null && fatal === null) {
+      while (!signal?.aborted && crashed === null && fatal === null && this.failed === null) {
         await sleep(100, undefined, { signal }).catch(() => undefined);
         const now = Date.now();
         if (this.shouldRoll(now)) this.commitPending(consumer);
@@ -372,6 +404,7 @@ export class DeltaSink {
         }
         this.report();
       }
+      if (this.failed !== null) throw this.failed;
       if (fatal !== null) throw fatal;
       if (crashed !== null) throw crashed;
       this.stats.state = 'stopping';
@@ -394,10 +427,11 @@ export class DeltaSink {
     }
     this.stats.state = 'stopped';
     this.report(true);
+    // Per source partition: the end of the first range (every trade from the lowest one stored
+    // up to it is in the table); a range after a gap is not a resume point.
     const resume: Record<string, number> = {};
-    for (const [id, v] of this.committed) {
-      const m = /\/source-(\d+)$/.exec(id);
-      if (m && this.ownsAppId(id)) resume[m[1]!] = Math.max(resume[m[1]!] ?? 0, v);
+    for (const [p, set] of this.committedSources) {
+      if (set.firstEnd !== undefined) resume[String(p)] = set.firstEnd;
     }
     return {
       consumed: this.stats.consumed,
@@ -412,4 +446,31 @@ export class DeltaSink {
 
 export function runDeltaSink(options: SinkOptions): Promise<DeltaSinkResult> {
   return new DeltaSink(options.request, options.onStats).run(options.signal);
+}
+
+function cloneSets(sets: ReadonlyMap<number, IntervalSet>): Map<number, IntervalSet> {
+  return new Map([...sets].map(([p, set]) => [p, set.clone()]));
+}
+
+/** The source offsets per source partition of every row in the table's live data files. */
+async function sourceSetsFromData(
+  table: string,
+  snapshot: Snapshot,
+): Promise<Map<number, IntervalSet>> {
+  const sets = new Map<number, IntervalSet>();
+  for (const path of snapshot.files.keys()) {
+    const bytes = readFileSync(join(table, ...uriToPath(path).split('/')));
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const rows = (await parquetReadObjects({
+      file,
+      columns: ['kafka_partition', 'kafka_offset'],
+    })) as { kafka_partition: number | bigint; kafka_offset: number | bigint }[];
+    for (const r of rows) {
+      const p = Number(r.kafka_partition);
+      let set = sets.get(p);
+      if (!set) sets.set(p, (set = new IntervalSet()));
+      set.add(Number(r.kafka_offset));
+    }
+  }
+  return sets;
 }

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createKafka, type KafkaConnection } from '../../../main/kafka/connection.js';
 import type { TradeRow } from '../export/support.js';
 
 export const DELTA_PIP_LINE = 'python3 -m pip install "deltalake>=1.6,<1.7" pyarrow';
@@ -100,4 +102,72 @@ export function canonical(rows: readonly (TradeRow & { date?: string })[]): Trad
       return rest as TradeRow;
     })
     .sort((a, b) => (KEY(a) < KEY(b) ? -1 : KEY(a) > KEY(b) ? 1 : 0));
+}
+
+/**
+ * The source offsets of source partition `p` in the enriched topic, in delivery order per
+ * enriched partition, as runs ("q0: 0–2879 3598–7999 2880–3597"): what a failing dedupe saw.
+ */
+export async function enrichedRuns(
+  connection: KafkaConnection,
+  topic: string,
+  p: number,
+): Promise<string> {
+  const kafka = createKafka(connection);
+  const admin = kafka.admin();
+  await admin.connect();
+  const highs = new Map(
+    (await admin.fetchTopicOffsets(topic)).map((w) => [w.partition, Number(w.high)]),
+  );
+  await admin.disconnect();
+  const seq = new Map<number, number[]>();
+  const done = new Set<number>([...highs].filter(([, h]) => h === 0).map(([q]) => q));
+  const consumer = kafka.consumer({ groupId: `vi-test-dump-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(
+      () => reject(new Error('dumping the enriched topic timed out')),
+      60_000,
+    );
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          try {
+            const r = JSON.parse(message.value?.toString('utf8') ?? '') as {
+              kafka_partition?: number;
+              kafka_offset?: number;
+            };
+            if (r.kafka_partition === p && typeof r.kafka_offset === 'number') {
+              seq.set(partition, [...(seq.get(partition) ?? []), r.kafka_offset]);
+            }
+          } catch {
+            // not an enriched record
+          }
+          if (Number(message.offset) + 1 >= (highs.get(partition) ?? 0)) done.add(partition);
+          if (done.size >= highs.size) {
+            clearTimeout(deadline);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  const out: string[] = [];
+  for (const [q, offsets] of [...seq].sort((a, b) => a[0] - b[0])) {
+    const runs: string[] = [];
+    let start = offsets[0]!;
+    let prev = start;
+    for (const o of [...offsets.slice(1), NaN]) {
+      if (o === prev + 1) {
+        prev = o;
+        continue;
+      }
+      runs.push(start === prev ? `${start}` : `${start}–${prev}`);
+      start = prev = o;
+    }
+    out.push(`q${q}: ${runs.join(' ')}`);
+  }
+  return out.join('; ');
 }
