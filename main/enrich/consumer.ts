@@ -126,6 +126,9 @@ class Enricher {
     const consumer = this.kafka.consumer({
       groupId: this.stats.groupId,
       allowAutoTopicCreation: false,
+      // A fetch returns as soon as there is data; with none it waits this long, and a stop waits
+      // for that fetch (kafkajs's 5 s default made every stop, e.g. --until-idle, 5 s longer).
+      maxWaitTimeInMs: 500,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       retry: {
