@@ -121,6 +121,9 @@ export async function runLatencyBenchmark(): Promise<void> {
       reader.close();
       await shell.call('producer.stop', {});
       const status = await shell.call('pipeline.status', {});
+      if (commit.length === 0) {
+        throw new Error(`no rows committed while measuring: ${JSON.stringify(status)}`);
+      }
       const c = percentiles(commit);
       const a = percentiles(viewAll);
       const n = percentiles(viewNewest);
