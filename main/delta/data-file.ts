@@ -1,7 +1,8 @@
 import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { EXPORT_COLUMNS } from '../../contract/export.js';
-import { COLUMN_SPECS, type ColumnSpec } from '../export/parquet-batch.js';
+import { COLUMN_SPECS } from '../export/parquet-batch.js';
+import { schemaElement } from '../export/parquet.js';
 import type { RawRow } from '../export/query.js';
 import { partitionColumns, type PartitionBy } from './schema.js';
 
@@ -11,37 +12,6 @@ type ColumnSource = Parameters<ParquetWriter['write']>[0]['columnData'][number];
 /** Rows per row group in data files (and the rows a file buffers in memory at most). */
 export const DATA_ROW_GROUP = 65_536;
 const FLUSH_BYTES = 1 << 20;
-
-function element(name: string, { kind, nullable }: ColumnSpec): SchemaElement {
-  const repetition_type = nullable ? 'OPTIONAL' : 'REQUIRED';
-  switch (kind) {
-    case 'timestamp':
-      // Delta's `timestamp` is microseconds since the epoch, UTC.
-      return {
-        name,
-        repetition_type,
-        type: 'INT64',
-        converted_type: 'TIMESTAMP_MICROS',
-        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' },
-      };
-    case 'string':
-      return {
-        name,
-        repetition_type,
-        type: 'BYTE_ARRAY',
-        converted_type: 'UTF8',
-        logical_type: { type: 'STRING' },
-      };
-    case 'double':
-      return { name, repetition_type, type: 'DOUBLE' };
-    case 'int64':
-      return { name, repetition_type, type: 'INT64' };
-    case 'int32':
-      return { name, repetition_type, type: 'INT32' };
-    case 'boolean':
-      return { name, repetition_type, type: 'BOOLEAN' };
-  }
-}
 
 /** Indexes (into EXPORT_COLUMNS / a RawRow) of the columns stored in data files. */
 export function fileColumns(by: PartitionBy): number[] {
@@ -53,7 +23,7 @@ export function dataFileSchema(by: PartitionBy): SchemaElement[] {
   const cols = fileColumns(by);
   return [
     { name: 'schema', num_children: cols.length },
-    ...cols.map((i) => element(EXPORT_COLUMNS[i]!, COLUMN_SPECS[i]!)),
+    ...cols.map((i) => schemaElement(EXPORT_COLUMNS[i]!, COLUMN_SPECS[i]!, 'MICROS')),
   ];
 }
 

@@ -13,7 +13,15 @@ import type { RawRow } from './query.js';
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 type ColumnSource = Parameters<ParquetWriter['write']>[0]['columnData'][number];
 
-function schemaElement(name: string, { kind, nullable }: ColumnSpec): SchemaElement {
+/**
+ * A column's Parquet schema element. Timestamps are MILLIS in exports (the SQLite column's
+ * precision) and MICROS in Delta tables (Delta's `timestamp` type).
+ */
+export function schemaElement(
+  name: string,
+  { kind, nullable }: ColumnSpec,
+  timestampUnit: 'MILLIS' | 'MICROS' = 'MILLIS',
+): SchemaElement {
   const repetition_type = nullable ? 'OPTIONAL' : 'REQUIRED';
   switch (kind) {
     case 'timestamp':
@@ -21,8 +29,8 @@ function schemaElement(name: string, { kind, nullable }: ColumnSpec): SchemaElem
         name,
         repetition_type,
         type: 'INT64',
-        converted_type: 'TIMESTAMP_MILLIS',
-        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+        converted_type: `TIMESTAMP_${timestampUnit}`,
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: timestampUnit },
       };
     case 'string':
       return {
