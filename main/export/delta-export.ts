@@ -23,8 +23,14 @@ import {
   newMetaData,
 } from '../delta/table-writer.js';
 import { ExportError, destinationError } from './errors.js';
-import { openSource, toFilter, type ExportOptions } from './export-job.js';
-import { countExportRows, iterateExportRows } from './query.js';
+import {
+  countRows,
+  openSource,
+  progressReporter,
+  toFilter,
+  type ExportOptions,
+} from './export-job.js';
+import { iterateExportRows } from './query.js';
 
 const CHECK_EVERY = 2048;
 const SLICE_MS = 40;
@@ -96,32 +102,10 @@ export async function runDeltaExport(
   let committed = false;
   try {
     db.exec('BEGIN');
-    let rowsTotal: number;
-    try {
-      rowsTotal = countExportRows(db, filter);
-    } catch (err) {
-      throw new ExportError('db-error', `reading ${req.db} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+    const rowsTotal = countRows(db, filter, req.db!);
     let rowsDone = 0;
-    const writeStarted = performance.now();
-    const report = (phase: ExportProgress['phase']) => {
-      if (!onProgress) return;
-      const now = performance.now();
-      const secs = (now - writeStarted) / 1000;
-      const rate = secs > 0.05 ? rowsDone / secs : 0;
-      onProgress({
-        phase,
-        rowsDone,
-        rowsTotal,
-        rowsPerSec: rate,
-        etaMs:
-          rate > 0 ? ((rowsTotal - rowsDone) / rate) * 1000 : rowsDone === rowsTotal ? 0 : null,
-        elapsedMs: now - started,
-        bytesWritten: files.approxBytes,
-      });
-    };
+    const progress = progressReporter(onProgress, started, rowsTotal, () => files.approxBytes);
+    const report = (phase: ExportProgress['phase']) => progress.report(phase, rowsDone);
     report('writing');
     let lastReport = performance.now();
     let sliceStart = lastReport;

@@ -95,6 +95,48 @@ export function openSource(dbPath: string): Database.Database {
   return db;
 }
 
+/** The rows an export will write, in its read transaction; a read failure names the database. */
+export function countRows(db: Database.Database, filter: ExportFilter, dbPath: string): number {
+  try {
+    return countExportRows(db, filter);
+  } catch (err) {
+    throw new ExportError('db-error', `reading ${dbPath} failed: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Progress events: the rate and the time left are measured from when writing started. */
+export function progressReporter(
+  onProgress: ExportOptions['onProgress'],
+  started: number,
+  rowsTotal: number,
+  bytesWritten: () => number,
+) {
+  let writeStarted = performance.now();
+  return {
+    startWriting() {
+      writeStarted = performance.now();
+    },
+    report(phase: ExportProgress['phase'], rowsDone: number) {
+      if (!onProgress) return;
+      const now = performance.now();
+      const secs = (now - writeStarted) / 1000;
+      const rate = secs > 0.05 ? rowsDone / secs : 0;
+      onProgress({
+        phase,
+        rowsDone,
+        rowsTotal,
+        rowsPerSec: rate,
+        etaMs:
+          rate > 0 ? ((rowsTotal - rowsDone) / rate) * 1000 : rowsDone === rowsTotal ? 0 : null,
+        elapsedMs: now - started,
+        bytesWritten: bytesWritten(),
+      });
+    },
+  };
+}
+
 /** `path` with every symbolic link resolved (its folder's, if the file does not exist), or null. */
 function realPath(path: string): string | null {
   try {
@@ -196,33 +238,10 @@ export async function runExport(
     // One read transaction, so the count and the rows come from the same snapshot even while
     // the consumer keeps writing.
     db.exec('BEGIN');
-    let rowsTotal: number;
-    try {
-      rowsTotal = countExportRows(db, filter);
-    } catch (err) {
-      throw new ExportError('db-error', `reading ${req.db} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-
+    const rowsTotal = countRows(db, filter, req.db);
     let rowsDone = 0;
-    let writeStarted = performance.now();
-    const report = (phase: ExportProgress['phase']) => {
-      if (!onProgress) return;
-      const now = performance.now();
-      const secs = (now - writeStarted) / 1000;
-      const rate = secs > 0.05 ? rowsDone / secs : 0;
-      onProgress({
-        phase,
-        rowsDone,
-        rowsTotal,
-        rowsPerSec: rate,
-        etaMs:
-          rate > 0 ? ((rowsTotal - rowsDone) / rate) * 1000 : rowsDone === rowsTotal ? 0 : null,
-        elapsedMs: now - started,
-        bytesWritten: sink.bytesWritten,
-      });
-    };
+    const progress = progressReporter(onProgress, started, rowsTotal, () => sink.bytesWritten);
+    const report = (phase: ExportProgress['phase']) => progress.report(phase, rowsDone);
 
     const write = (bytes: Uint8Array) => {
       try {
@@ -236,7 +255,7 @@ export async function runExport(
         ? csvWriter(write, req)
         : new ParquetRowWriter(write, { rowGroupSize: options.rowGroupSize });
 
-    writeStarted = performance.now();
+    progress.startWriting();
     report('writing');
     let lastReport = performance.now();
     let sliceStart = lastReport;
