@@ -15,10 +15,8 @@ import {
   counterValue,
   edgeEnv,
   launchChromium,
-  recordConsole,
-  saveArtifacts,
+  onPage,
   until,
-  withArtifacts,
 } from '../support/edge-browser.js';
 import { tempDir } from '../support/jvm-broker.js';
 
@@ -78,14 +76,8 @@ test(
     }
     assert.ok(server && context);
     const page: Page = await context.newPage();
-    const consoleLines = recordConsole(page);
-    try {
-      await run(page, server);
-    } catch (err) {
-      throw withArtifacts(err, await saveArtifacts(page, consoleLines, 'edge-app-failure'));
-    } finally {
-      await page.close().catch(() => {});
-    }
+    const edge = server;
+    await onPage(page, 'edge-app-failure', () => run(page, edge));
   },
 );
 

@@ -10,10 +10,8 @@ import {
   chromiumMissing,
   edgeEnv,
   launchChromium,
-  recordConsole,
-  saveArtifacts,
+  onPage,
   until,
-  withArtifacts,
 } from '../support/edge-browser.js';
 import { tempDir } from '../support/jvm-broker.js';
 
@@ -75,8 +73,7 @@ test(
       return;
     }
     const page: Page = await context!.newPage();
-    const consoleLines = recordConsole(page);
-    try {
+    await onPage(page, 'edge-charts-failure', async () => {
       await page.goto(server!.url);
       await page.getByRole('heading', { name: 'Controls', level: 1, exact: true }).waitFor();
       const brokerCard = page.getByRole('region', { name: 'Broker', exact: true });
@@ -174,10 +171,6 @@ test(
       }
       // Downsampled to at most 1,000 points per series (price + VWAP).
       assert.ok((await points(panels[0]!)) <= 2000);
-    } catch (err) {
-      throw withArtifacts(err, await saveArtifacts(page, consoleLines, 'edge-charts-failure'));
-    } finally {
-      await page.close().catch(() => {});
-    }
+    });
   },
 );

@@ -9,9 +9,7 @@ import {
   chromiumMissing,
   edgeEnv,
   launchChromium,
-  recordConsole,
-  saveArtifacts,
-  withArtifacts,
+  onPage,
 } from '../support/edge-browser.js';
 import { startTestBroker, tempDir, type TestBroker } from '../support/jvm-broker.js';
 
@@ -76,14 +74,8 @@ test(
     }
     assert.ok(browser && server);
     const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-    const consoleLines = recordConsole(page);
-    try {
-      await run(page, server);
-    } catch (err) {
-      throw withArtifacts(err, await saveArtifacts(page, consoleLines, 'edge-controls-failure'));
-    } finally {
-      await page.close().catch(() => {});
-    }
+    const edge = server;
+    await onPage(page, 'edge-controls-failure', () => run(page, edge));
   },
 );
 

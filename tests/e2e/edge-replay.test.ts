@@ -12,10 +12,8 @@ import {
   counterValue,
   edgeEnv,
   launchChromium,
-  recordConsole,
-  saveArtifacts,
+  onPage,
   until,
-  withArtifacts,
 } from '../support/edge-browser.js';
 import { startTestBroker, tempDir, type TestBroker } from '../support/jvm-broker.js';
 
@@ -79,14 +77,8 @@ test(
     }
     assert.ok(browser && server);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const consoleLines = recordConsole(page);
-    try {
-      await run(page, server);
-    } catch (err) {
-      throw withArtifacts(err, await saveArtifacts(page, consoleLines, 'edge-replay-failure'));
-    } finally {
-      await page.close().catch(() => {});
-    }
+    const edge = server;
+    await onPage(page, 'edge-replay-failure', () => run(page, edge));
   },
 );
 

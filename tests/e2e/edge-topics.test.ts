@@ -9,10 +9,8 @@ import {
   chromiumMissing,
   edgeEnv,
   launchChromium,
-  recordConsole,
-  saveArtifacts,
+  onPage,
   until,
-  withArtifacts,
 } from '../support/edge-browser.js';
 import { startTestBroker, tempDir, type TestBroker } from '../support/jvm-broker.js';
 
@@ -111,14 +109,8 @@ test(
     }
     assert.ok(browser && server && broker);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const consoleLines = recordConsole(page);
-    try {
-      await run(page, server, broker);
-    } catch (err) {
-      throw withArtifacts(err, await saveArtifacts(page, consoleLines, 'edge-topics-failure'));
-    } finally {
-      await page.close().catch(() => {});
-    }
+    const [edge, kafka] = [server, broker];
+    await onPage(page, 'edge-topics-failure', () => run(page, edge, kafka));
   },
 );
 

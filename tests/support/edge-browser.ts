@@ -113,6 +113,21 @@ export function withArtifacts(err: unknown, where: string): Error {
 }
 
 /**
+ * Runs a test's steps on `page`, recording its console; on failure saves a screenshot and the
+ * console log (saveArtifacts) and names them in the error. The page is closed either way.
+ */
+export async function onPage(page: Page, name: string, steps: () => Promise<void>): Promise<void> {
+  const consoleLines = recordConsole(page);
+  try {
+    await steps();
+  } catch (err) {
+    throw withArtifacts(err, await saveArtifacts(page, consoleLines, name));
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
+/**
  * The value of a counter: a `term` named `name` and the `definition` beside it (the renderer's
  * <dl class="counters">), read through their roles; `—` and thousands separators handled.
  */
