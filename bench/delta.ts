@@ -13,6 +13,9 @@ import { openDatabase } from '../main/store/open-database.js';
 import { TRADE_COLUMNS } from '../main/store/sqlite-store.js';
 import { INSERT_ENRICHED_SQL, insertSampleTrades } from './sample-data.js';
 
+// delta-rs can abort at interpreter exit (delta-io/delta-rs#2184): leave once the JSON is out.
+const EXIT_AFTER_OUTPUT = '\nimport os as _os, sys as _sys\n_sys.stdout.flush()\n_os._exit(0)\n';
+
 const ROWS = Number(process.env.VI_BENCH_DELTA_ROWS ?? 500_000);
 const RUNS = 3;
 
@@ -100,7 +103,7 @@ export async function runDeltaBenchmark(): Promise<void> {
     // (b) delta-rs write_deltalake from a pyarrow table in memory.
     const py = spawnSync(
       'python3',
-      ['-c', PY, dbPath, dir, String(RUNS), JSON.stringify(EXPORT_COLUMNS)],
+      ['-c', PY + EXIT_AFTER_OUTPUT, dbPath, dir, String(RUNS), JSON.stringify(EXPORT_COLUMNS)],
       {
         encoding: 'utf8',
         maxBuffer: 64 << 20,

@@ -109,10 +109,12 @@ class Enricher {
   async run(signal?: AbortSignal, drain?: AbortSignal): Promise<EnricherResult> {
     const { request } = this;
     this.report(true);
-    await ensureTopic(this.kafka, request.sourceTopic, 3);
-    const sourcePartitions = await this.partitionCount(request.sourceTopic);
-    await ensureTopic(this.kafka, request.enrichedTopic, sourcePartitions);
-    this.enrichedPartitions = await this.partitionCount(request.enrichedTopic);
+    const sourcePartitions = await ensureTopic(this.kafka, request.sourceTopic, 3);
+    this.enrichedPartitions = await ensureTopic(
+      this.kafka,
+      request.enrichedTopic,
+      sourcePartitions,
+    );
     await ensureTopic(this.kafka, request.deadLetterTopic, 1);
 
     // The enriched and dead-letter topics are at-least-once by design (each record names its
@@ -225,17 +227,6 @@ class Enricher {
     if (idleMs === undefined || !this.joined) return false;
     if (this.stats.lag !== 0) return false;
     return Date.now() - this.lastActivity >= idleMs;
-  }
-
-  private async partitionCount(topic: string): Promise<number> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-      return meta.topics[0]?.partitions.length ?? 1;
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   private async seekWithRetry(

@@ -1,7 +1,20 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { sleep } from '../net-util.js';
 
-/** Creates the topic if missing and waits until its partitions have leaders. */
-export async function ensureTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+/** How long a just-created topic may take to show leaders for all its partitions. */
+const READY_WITHIN_MS = 30_000;
+
+/**
+ * Creates the topic if missing and waits until every partition has a leader; returns the
+ * partition count. Another process (a producer, a second enricher) may be creating the same topic
+ * at this moment: then the broker can answer UNKNOWN_TOPIC_OR_PARTITION or "no leader" for a
+ * while, which is waited out here rather than failing the caller.
+ */
+export async function ensureTopic(
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -17,8 +30,28 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
         if (!/already exists/i.test((err as Error).message)) throw err;
       }
     }
-    await admin.fetchTopicMetadata({ topics: [topic] });
+    return await partitionsWithLeaders(admin, topic);
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function partitionsWithLeaders(admin: Admin, topic: string): Promise<number> {
+  const deadline = Date.now() + READY_WITHIN_MS;
+  for (let attempt = 1; ; attempt++) {
+    let problem: unknown;
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = meta.topics.find((t) => t.name === topic)?.partitions ?? [];
+      if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return parts.length;
+      problem = new Error(`topic "${topic}" has no leader yet for some of its partitions`);
+    } catch (err) {
+      // kafkajs wraps the last retriable error once its own retries run out.
+      const e = err as { retriable?: unknown; cause?: { retriable?: unknown } };
+      if (e.retriable !== true && e.cause?.retriable !== true) throw err;
+      problem = err;
+    }
+    if (Date.now() >= deadline) throw problem;
+    await sleep(Math.min(100 * attempt, 1000));
   }
 }

@@ -7,7 +7,9 @@ export const DELTA_PIP_LINE = 'python3 -m pip install "deltalake>=1.6,<1.7" pyar
 
 /** Fails (never skips) with the install line when delta-rs's Python package is missing. */
 export function requireDeltaRs(): void {
-  const res = spawnSync('python3', ['-c', 'import deltalake, pyarrow'], { encoding: 'utf8' });
+  const res = spawnSync('python3', ['-c', 'import deltalake, pyarrow' + EXIT_AFTER_OUTPUT], {
+    encoding: 'utf8',
+  });
   if (res.error || res.status !== 0) {
     throw new Error(
       `the Delta tests read tables back with delta-rs (the deltalake package), which is missing: ` +
@@ -28,6 +30,14 @@ export interface DeltaRsView {
   history: string[];
   protocol: [number, number];
 }
+
+/**
+ * delta-rs's Rust threads can abort the interpreter at exit ("terminate called without an active
+ * exception", delta-io/delta-rs#2184) after the script has done its work: once the JSON is
+ * printed, leave without running the shutdown that races them.
+ */
+export const EXIT_AFTER_OUTPUT =
+  '\nimport os as _os, sys as _sys\n_sys.stdout.flush()\n_os._exit(0)\n';
 
 const SCRIPT = String.raw`
 import json, sys
@@ -69,7 +79,7 @@ export function readWithDeltaRs(
     'python3',
     [
       '-c',
-      SCRIPT,
+      SCRIPT + EXIT_AFTER_OUTPUT,
       table,
       options.version === undefined ? '' : String(options.version),
       JSON.stringify(options.appIds ?? []),
@@ -83,7 +93,7 @@ export function readWithDeltaRs(
 
 /** Runs a Python snippet with deltalake imported; returns its stdout parsed as JSON. */
 export function deltaPython<T>(script: string, ...args: string[]): T {
-  const res = spawnSync('python3', ['-c', script, ...args], {
+  const res = spawnSync('python3', ['-c', script + EXIT_AFTER_OUTPUT, ...args], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
   });

@@ -11,6 +11,7 @@ import {
 } from '../../../main/kafka/admin.js';
 import { createKafka } from '../../../main/kafka/connection.js';
 import { freePort } from '../../../main/net-util.js';
+import { ensureTopic } from '../../../main/kafka/topics.js';
 import { startTestBroker, type TestBroker } from '../../support/jvm-broker.js';
 
 let broker: TestBroker;
@@ -47,6 +48,16 @@ async function produce(topic: string, perPartition: Record<number, number>) {
 }
 
 describe('topic administration', () => {
+  it('ensureTopic: eight processes racing to create one topic all get its partitions with leaders', async () => {
+    // A producer and two enrichers start together in the pipeline: the losers of the create race
+    // used to read metadata before the broker knew the topic and fail the whole stage.
+    const clients = Array.from({ length: 8 }, () => createKafka(broker.connection));
+    const counts = await Promise.all(clients.map((k) => ensureTopic(k, 'admin.raced', 3)));
+    assert.deepEqual(counts, Array(8).fill(3));
+    // An existing topic keeps its own count, whatever the caller asks for.
+    assert.equal(await ensureTopic(clients[0]!, 'admin.raced', 12), 3);
+  });
+
   it('creates a topic with partitions and retention', async () => {
     const topic = await createTopic(broker.connection, {
       name: 'admin.prices_v1',
