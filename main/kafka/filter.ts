@@ -1,3 +1,4 @@
+import { lookupField } from '../../contract/json-fields.js';
 import type { FieldTest, MessageFilterSchema } from '../../contract/messages.js';
 import type { z } from 'zod';
 import { parseForFilter, type Parsed } from './decode.js';
@@ -41,21 +42,11 @@ export function compileFilter(filter: Filter | undefined): RecordTest | null {
         }
       }
       for (const f of fields) {
-        if (!testField(lookup(parsed.json, f.path), f, f.num)) return { ok: false, parsed };
+        if (!testField(lookupField(parsed.json, f.path), f, f.num)) return { ok: false, parsed };
       }
     }
     return { ok: true, parsed };
   };
-}
-
-function lookup(json: unknown, path: string[]): unknown {
-  let at: unknown = json;
-  for (const part of path) {
-    if (at === null || typeof at !== 'object') return undefined;
-    if (!Object.prototype.hasOwnProperty.call(at, part)) return undefined;
-    at = (at as Record<string, unknown>)[part];
-  }
-  return at;
 }
 
 function toNumber(s: string): number | null {
