@@ -1,5 +1,6 @@
-// `npm run bench [-- export|delta|pipeline|transport|series|browse|latency|scaling|soak|restart|replay]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|delta|pipeline|transport|series|browse|latency|scaling|soak|charts-soak|restart|replay]`: runs the named benchmarks, or all of them in turn.
 import { runBrowseBenchmark } from './browse.js';
+import { runChartsSoakBenchmark } from './charts-soak.js';
 import { runDeltaBenchmark } from './delta.js';
 import { runExportBenchmark } from './export.js';
 import { runLatencyBenchmark } from './latency.js';
@@ -20,6 +21,7 @@ const all = {
   latency: runLatencyBenchmark,
   scaling: runScalingBenchmark,
   soak: runSoakBenchmark,
+  'charts-soak': runChartsSoakBenchmark,
   restart: runRestartBenchmark,
   replay: runReplayBenchmark,
 };
