@@ -93,3 +93,25 @@ export function parseColumnList(text: string): string[] {
   }
   return ColumnsSchema.parse([...seen]);
 }
+
+/**
+ * The dotted paths of the leaves (and arrays) in a JSON object, breadth first, for offering
+ * columns: at most `max` paths and `depth` levels, keys that are not valid path segments skipped.
+ */
+export function fieldPaths(json: unknown, max = 50, depth = 3): string[] {
+  const out: string[] = [];
+  const queue: [unknown, string, number][] = [[json, '', 0]];
+  while (queue.length > 0 && out.length < max) {
+    const [at, prefix, level] = queue.shift()!;
+    if (at === null || typeof at !== 'object' || Array.isArray(at)) continue;
+    for (const [key, value] of Object.entries(at as Record<string, unknown>)) {
+      if (!/^[\w$-]+$/.test(key)) continue;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      const nested = value !== null && typeof value === 'object' && !Array.isArray(value);
+      if (nested && level + 1 < depth) queue.push([value, path, level + 1]);
+      else out.push(path);
+      if (out.length >= max) break;
+    }
+  }
+  return out;
+}

@@ -16,6 +16,7 @@ import * as fmt from '../format.js';
 import type { Store } from '../store.js';
 import type { Screen } from './frame.js';
 import { formatTime, parseSeek, type Zone } from './seek.js';
+import { createMessageColumns } from './msg-columns.js';
 import { createStoredDeadLetters } from './stored-dead-letters.js';
 
 /**
@@ -25,6 +26,7 @@ import { createStoredDeadLetters } from './stored-dead-letters.js';
  * (remembered), a detail panel (pretty JSON, headers, hex, copy, save), dead letters with their
  * reason and Republish, and a form to produce a message. The list is virtualised (only the rows
  * in view are in the DOM) and holds at most MAX_ROWS records, so hours of live tail stay flat.
+ * JSON fields of the values can be shown as sortable columns (msg-columns.ts).
  */
 
 const MAX_ROWS = 2000;
@@ -126,6 +128,13 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
   const pageStatus = h('p', { class: 'muted page-status', role: 'status' });
   const errorLine = h('p', { class: 'error-line', role: 'alert', hidden: true });
   const republishButton = h('button', { type: 'button', hidden: true }, 'Republish selected');
+  const cols = createMessageColumns(
+    () => {
+      renderRows();
+      renderPageStatus();
+    },
+    (err) => fail(err),
+  );
 
   // ---- dead letters from the topic or the database (the whole original value) -------------
   const storedDead = createStoredDeadLetters(api, announce);
@@ -275,6 +284,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
             'symbol = AAPL, price > 300, key = K, key ~ K, or text',
           ),
           h('div', { class: 'actions' }, filterButton),
+          cols.controls,
           field('Time zone', zoneSelect),
           h('div', { class: 'actions' }, liveButton, pauseButton, liveState),
         ),
@@ -291,7 +301,13 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     errorLine,
     h('div', { class: 'actions' }, newerButton, olderButton, continueButton, republishButton),
     pageStatus,
-    h('div', { class: 'msg-area' }, emptyState, viewport, detail),
+    h(
+      'div',
+      { class: 'msg-area' },
+      emptyState,
+      h('div', { class: 'msg-list' }, cols.header, viewport),
+      detail,
+    ),
   );
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -414,6 +430,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     page = result;
     rows = [...result.records].reverse();
     viewport.scrollTop = 0;
+    cols.offerFields(rows);
     renderRows();
     renderPageStatus();
   }
@@ -425,6 +442,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
       p.records.length === 0 ? 'No messages here' : `${fmt.count(p.records.length)} messages`,
       filter ? `matching ${formatFilter(filter)} (${fmt.count(p.scanned)} scanned)` : '',
       `${Math.round(p.elapsedMs)} ms`,
+      cols.sortNote(rows.length),
     ].filter(Boolean);
     if (p.budgetExhausted)
       parts.push(`stopped after scanning ${fmt.count(p.scanned)}: continue to scan further`);
@@ -456,6 +474,25 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     return `${formatTime(r.timestamp, zone)}  p${r.partition}/${r.offset}  ${r.key ? oneLine(r.key.text, 40) : '—'}  ${value}`;
   }
 
+  function columnCells(r: MessageRecord): HTMLElement[] {
+    const value = r.value
+      ? oneLine(r.value.encoding === 'binary' ? `hex ${r.value.text}` : r.value.text, 120)
+      : 'null';
+    return [
+      h(
+        'span',
+        { class: 'cell-meta' },
+        `${formatTime(r.timestamp, zone)}  p${r.partition}/${r.offset}  ${r.key ? oneLine(r.key.text, 24) : '—'}`,
+      ),
+      ...cols
+        .cells(r)
+        .map((c) =>
+          h('span', { class: c.num !== null ? 'cell num' : 'cell', title: c.text }, c.text),
+        ),
+      h('span', { class: 'cell-value muted' }, value),
+    ];
+  }
+
   function drawRows() {
     show(emptyState, topic === null || rows.length === 0);
     show(viewport, topic !== null);
@@ -464,7 +501,10 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
     const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const count = Math.ceil((viewport.clientHeight || 600) / ROW_HEIGHT) + OVERSCAN * 2;
-    const slice = rows.slice(first, first + count);
+    const ordered = cols.order(rows);
+    const slice = ordered.slice(first, first + count);
+    const columns = cols.columns();
+    const grid = columns.length > 0 ? cols.gridTemplate() : '';
     list.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     const isDlq = rows.some((r) => r.deadLetter);
     replace(
@@ -475,12 +515,13 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
           'button',
           {
             type: 'button',
-            class: r.deadLetter ? 'msg-row dead' : 'msg-row',
+            class: `msg-row${r.deadLetter ? ' dead' : ''}${grid ? ' with-columns' : ''}`,
             'aria-pressed': selected && recordKey(selected) === key ? 'true' : 'false',
             on: { click: () => openDetails(r) },
           },
-          rowLabel(r),
+          ...(grid ? columnCells(r) : [rowLabel(r)]),
         );
+        if (grid) button.style.gridTemplateColumns = grid;
         const box = isDlq
           ? h('input', {
               type: 'checkbox',
