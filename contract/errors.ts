@@ -34,6 +34,8 @@ export const ErrorCodeSchema = z.enum([
   // topics and groups
   'topic-exists',
   'unknown-topic',
+  // saved views: the name is taken (save without replace, rename onto it)
+  'view-exists',
   // settings and files
   'settings-invalid',
   // export

@@ -43,6 +43,17 @@ import {
   TailStateSchema,
 } from './messages.js';
 import {
+  ImportReportSchema,
+  SavedViewSchema,
+  SavedViewsDocumentSchema,
+  ViewsDeleteInputSchema,
+  ViewsExportInputSchema,
+  ViewsImportInputSchema,
+  ViewsListInputSchema,
+  ViewsRenameInputSchema,
+  ViewsSaveInputSchema,
+} from './saved-views.js';
+import {
   REPLAY_RANGE_ERROR,
   ReplayOptionsSchema,
   ReplayProgressSchema,
@@ -413,6 +424,18 @@ export const COMMANDS = {
   'dead-letters.stored-value': command(StoredDeadLetterRefSchema, FullValueSchema),
   /** Stored dead letters back to their source topic (whole value or edited), header sqlite:dead_letters/ID. */
   'dead-letters.republish-stored': command(RepublishStoredInputSchema, RepublishResultSchema),
+
+  // ---- saved views (contract/saved-views.ts): in the app's database, shared as JSON documents
+  /** Views of one topic, or of all (by topic), sorted by name. */
+  'views.list': command(ViewsListInputSchema, z.array(SavedViewSchema)),
+  /** Saves a view; an existing name is refused (view-exists) unless `replace`. */
+  'views.save': command(ViewsSaveInputSchema, SavedViewSchema),
+  'views.rename': command(ViewsRenameInputSchema, SavedViewSchema),
+  'views.delete': command(ViewsDeleteInputSchema, z.object({ deleted: z.string() })),
+  /** The portable document of the named views, or all (of a topic). */
+  'views.export': command(ViewsExportInputSchema, SavedViewsDocumentSchema),
+  /** Imports a document's valid views; invalid ones, and name conflicts, are in the report. */
+  'views.import': command(ViewsImportInputSchema, ImportReportSchema),
 
   /** A file the person chose (a save dialog, a CLI argument), as a grant a view can name. */
   'paths.grant': command(

@@ -59,6 +59,7 @@ import { CaFileError, type KafkaConnection } from './kafka/connection.js';
 import { ProbeError, probeCluster } from './kafka/probe.js';
 import { appDataDir, defaultDbPath, settingsPath } from './paths.js';
 import { startStage, type StageHandle } from './pipeline-stage.js';
+import { SavedViewsStore } from './store/saved-views-store.js';
 
 export { ServiceError } from '../contract/rpc.js';
 
@@ -145,6 +146,7 @@ export class VolatilityService {
   private lastBrokerStatus: BrokerStatus | null = null;
   private brokerJob: string | null = null;
   private readonly charts: ChartReads;
+  private readonly views: SavedViewsStore;
 
   constructor(options: ServiceOptions = {}) {
     this.options = options;
@@ -152,6 +154,7 @@ export class VolatilityService {
     this.settingsFile = options.settingsFile ?? settingsPath(this.env);
     this.db = resolve(options.db ?? defaultDbPath(this.env));
     this.charts = new ChartReads(this.db);
+    this.views = new SavedViewsStore(this.db);
   }
 
   /** Every event; a connection-scoped one (a live tail's) names its connection. */
@@ -331,6 +334,13 @@ export class VolatilityService {
     'dead-letters.stored-value': ({ id }) => readStoredDeadLetterValue(this.db, id),
     'dead-letters.republish-stored': (args) =>
       republishStoredDeadLetters(this.db, this.connection(), args),
+
+    'views.list': ({ topic }) => this.views.list(topic),
+    'views.save': ({ view, replace }) => this.views.save(view, replace),
+    'views.rename': ({ from, to }) => this.views.rename(from, to),
+    'views.delete': ({ name }) => this.views.delete(name),
+    'views.export': (query) => this.views.export(query),
+    'views.import': ({ document, onConflict }) => this.views.import(document, onConflict),
 
     'paths.grant': ({ path, purpose }) => {
       if (purpose === 'replay') return this.grantReplayFile(path);

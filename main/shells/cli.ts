@@ -10,6 +10,7 @@ import { enrichCommand, produceCommand, runCommand } from './cli/pipeline-comman
 import { serveCommand } from './cli/serve.js';
 import { sinkCommand } from './cli/sink.js';
 import { topicsCommand } from './cli/topics.js';
+import { viewsCommand } from './cli/views.js';
 
 const COMMANDS: CliCommand[] = [
   runCommand,
@@ -19,6 +20,7 @@ const COMMANDS: CliCommand[] = [
   topicsCommand,
   groupsCommand,
   messagesCommand,
+  viewsCommand,
   deadLettersCommand,
   exportCommand,
   sinkCommand,

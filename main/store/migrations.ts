@@ -163,6 +163,19 @@ ${ROLLUP_V4_COLUMNS}
   INSERT INTO meta (key, value)
     SELECT 'rollup_backfill', '0:' || MAX(id) FROM enriched_trades HAVING MAX(id) IS NOT NULL;
   `,
+  // 5: saved views of the topic browser (issue 12). Names are unique and case-sensitive (BINARY);
+  // the contract trims and NFC-normalizes them. The rest of the view is JSON (spec), read back
+  // through the contract's schema.
+  `
+  CREATE TABLE saved_views (
+    name       TEXT PRIMARY KEY,
+    topic      TEXT NOT NULL,
+    spec       TEXT NOT NULL,             -- JSON: partitions, start, filter, columns, timeZone
+    created_at TEXT NOT NULL,             -- ISO 8601, UTC
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX saved_views_topic ON saved_views (topic, name);
+  `,
 ];
 
 export function migrate(db: Database.Database): { from: number; to: number } {

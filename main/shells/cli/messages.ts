@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { TopicNameSchema } from '../../../contract/admin.js';
 import {
   FilterSyntaxError,
@@ -9,14 +10,30 @@ import {
 } from '../../../contract/messages.js';
 import type { StoredDeadLetter } from '../../../contract/dead-letters.js';
 import { parseInstant } from '../../../contract/instant.js';
-import type { Api } from '../../../contract/rpc.js';
+import { parseColumnList } from '../../../contract/json-fields.js';
+import { ServiceError, type Api } from '../../../contract/rpc.js';
+import {
+  TimeZoneSchema,
+  ViewNameSchema,
+  type SavedView,
+  type TimeZoneChoice,
+} from '../../../contract/saved-views.js';
 import type { ServiceEvent } from '../../../contract/service.js';
 import { TOPICS } from '../../../contract/trade.js';
 import { reportFailure } from './admin-support.js';
 import { intFlag, parseFlags, UsageError, type CliCommand, type CliContext } from './command.js';
+import {
+  columnsLine,
+  columnsTable,
+  columnValues,
+  formatTime,
+  shellWord,
+  type RecordStyle,
+} from './record-view.js';
 import { serviceOptionsFrom, withApi } from './session.js';
 
-const USAGE = `volatility-insight messages TOPIC [--from newest|oldest|OFFSET|ISO-TIME] [--partition N] [--limit N] [--filter EXPR] [--follow] [--json] [--brokers ...]
+const USAGE = `volatility-insight messages TOPIC [--from newest|oldest|OFFSET|ISO-TIME] [--partition N] [--limit N] [--filter EXPR] [--columns A,B.C] [--tz utc|local] [--follow] [--json] [--brokers ...]
+volatility-insight messages --view NAME [TOPIC] [any flag above, which overrides the view's] [--db FILE]
 
   --from       newest (default: the last --limit messages), oldest, an OFFSET (in every chosen
                partition), or an ISO time (reads forward from the first message at or after it,
@@ -25,8 +42,14 @@ const USAGE = `volatility-insight messages TOPIC [--from newest|oldest|OFFSET|IS
   --limit      how many messages (default 100)
   --filter     e.g. 'symbol = AAPL', 'price > 300 and volume >= 1000', 'key = AAPL', 'key ~ AA',
                'value ~ text'; a word alone is text the value contains
+  --columns    JSON fields of the value shown as columns instead of the value, e.g.
+               symbol,price,context.session (a missing field shows as -)
+  --tz         times in utc (default) or this machine's local time zone
+  --view       a saved view (see: volatility-insight views): its topic, partitions, start, filter,
+               columns and time zone; flags given here override them
   --follow     then print new messages as they arrive, until Ctrl-C
-  --json       one JSON object per line: partition, offset, timestamp (epoch ms), key, headers, value
+  --json       one JSON object per line: partition, offset, timestamp (epoch ms), key, headers,
+               value, and with columns "columns": {FIELD: value or null}
 Reading creates no consumer group and commits nothing.`;
 
 const FLAGS = {
@@ -37,6 +60,10 @@ const FLAGS = {
   filter: { type: 'string' },
   follow: { type: 'boolean', short: 'f' },
   json: { type: 'boolean' },
+  columns: { type: 'string' },
+  tz: { type: 'string' },
+  view: { type: 'string' },
+  db: { type: 'string' },
 } as const;
 
 /** The CLI prints values whole up to this many bytes (the rest is said to be cut). */
@@ -81,12 +108,12 @@ export function recordJson(r: MessageRecord): Record<string, unknown> {
   };
 }
 
-export function recordLine(r: MessageRecord): string {
+export function recordLine(r: MessageRecord, timeZone: TimeZoneChoice = 'utc'): string {
   const key = r.key ? escapeLine(r.key.text) : '-';
   let value = r.value ? escapeLine(r.value.text) : 'null';
   if (r.value?.encoding === 'binary') value = `hex: ${value}`;
   if (r.value?.truncated) value += ` … (${r.value.bytes} bytes in all)`;
-  return `${new Date(r.timestamp).toISOString()}  ${r.partition}/${r.offset}  ${key}  ${value}`;
+  return `${formatTime(r.timestamp, timeZone)}  ${r.partition}/${r.offset}  ${key}  ${value}`;
 }
 
 /** Reads up to `limit` records from `from` (newest: the last ones), oldest first, paging as needed. */
@@ -139,97 +166,201 @@ export const messagesCommand: CliCommand = {
   usage: USAGE,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseFlags(argv, FLAGS, true);
-    const topic = positionals[0];
-    if (!topic) throw new UsageError('messages needs a topic: messages TOPIC');
+    const topicArg = positionals[0];
+    if (!topicArg && values.view === undefined)
+      throw new UsageError('messages needs a topic: messages TOPIC (or --view NAME)');
     if (positionals.length > 1)
       throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
-    if (!TopicNameSchema.safeParse(topic).success)
-      throw new UsageError(`"${topic}" is not a topic name`);
-    const from = parseFrom(values.from);
+    if (topicArg !== undefined && !TopicNameSchema.safeParse(topicArg).success)
+      throw new UsageError(`"${topicArg}" is not a topic name`);
+    const viewName = values.view === undefined ? undefined : parseViewName(values.view);
+    const fromFlag = values.from === undefined ? undefined : parseFrom(values.from);
     const limit = intFlag(values.limit, 'limit', 1) ?? 100;
-    const partitions = values.partition?.map((p) => intFlag(p, 'partition', 0)!);
-    let filter: ReturnType<typeof parseFilterExpression> | undefined;
-    if (values.filter !== undefined) {
-      try {
-        filter = parseFilterExpression(values.filter);
-      } catch (err) {
-        if (err instanceof FilterSyntaxError) throw new UsageError(`--filter: ${err.message}`);
-        throw new UsageError(`--filter: ${(err as Error).message.split('\n')[0]}`);
-      }
-    }
-    const print = (r: MessageRecord) =>
-      ctx.stdout.write((values.json ? JSON.stringify(recordJson(r)) : recordLine(r)) + '\n');
+    const partitionsFlag = values.partition?.map((p) => intFlag(p, 'partition', 0)!);
+    const filterFlag = values.filter === undefined ? undefined : parseFilterFlag(values.filter);
+    const columnsFlag = values.columns === undefined ? undefined : parseColumnsFlag(values.columns);
+    const tzFlag = values.tz === undefined ? undefined : parseTimeZone(values.tz);
+    const options = serviceOptionsFrom({ brokers: values.brokers, db: values.db });
     try {
-      return await withApi(ctx, serviceOptionsFrom({ brokers: values.brokers }), async (api) => {
-        let tail: { tailId: string } | null = null;
-        const early: Extract<ServiceEvent, { event: 'messages-tail' }>[] = [];
-        let live: ((e: Extract<ServiceEvent, { event: 'messages-tail' }>) => void) | null = null;
-        if (values.follow) {
-          api.onEvent((e) => {
-            if (e.event !== 'messages-tail' || e.tailId !== tail?.tailId) return;
-            if (live) live(e);
-            else early.push(e);
-          });
-          tail = await api.call('messages.tail.start', {
-            topic,
-            ...(partitions ? { partitions } : {}),
-            ...(filter ? { filter } : {}),
-            maxValueBytes: CLI_VALUE_BYTES,
-            pretty: false,
-          });
-        }
-        let scanned = 0;
-        let exhausted = false;
-        const { records, last } = await readRecords(
-          api,
-          {
-            topic,
-            ...(partitions ? { partitions } : {}),
-            from,
-            limit,
-            ...(filter ? { filter } : {}),
-            signal: ctx.signal,
-          },
-          (page) => {
-            scanned += page.scanned;
-            exhausted = page.budgetExhausted;
-          },
-        );
-        for (const r of records) print(r);
-        if (filter && exhausted) {
-          ctx.stderr.write(
-            `scanned ${scanned} messages, ${records.length} matched; stopped at the scan budget (raise --limit to go on)\n`,
-          );
-        }
-        if (!tail) return ctx.signal.aborted ? 130 : 0;
-        // Follow: the tail started before the page was read; print what comes after the page.
-        const seenUpTo = new Map((last?.partitions ?? []).map((p) => [p.partition, p.high]));
-        const onTail = (e: Extract<ServiceEvent, { event: 'messages-tail' }>) => {
-          const fresh = e.records.filter((r) => r.offset >= (seenUpTo.get(r.partition) ?? 0));
-          for (const r of fresh) print(r);
-          const unseen = e.arrived - e.records.length;
-          if (unseen > 0) ctx.stderr.write(`… ${unseen} more arrived faster than shown\n`);
-          if (e.error) ctx.stderr.write(`volatility-insight messages: ${e.error.message}\n`);
+      return await withApi(ctx, options, async (api) => {
+        const view = viewName === undefined ? undefined : await findView(api, viewName);
+        const topic = topicArg ?? view!.topic;
+        const from = fromFlag ?? view?.start ?? { kind: 'newest' };
+        const partitions = partitionsFlag ?? view?.partitions;
+        const filter =
+          filterFlag ?? (view?.filter ? parseFilterExpression(view.filter) : undefined);
+        const style: RecordStyle = {
+          timeZone: tzFlag ?? view?.timeZone ?? 'utc',
+          columns: columnsFlag ?? view?.columns ?? [],
         };
-        await new Promise<void>((resolve) => {
-          for (const e of early.splice(0)) onTail(e);
-          live = (e) => {
-            onTail(e);
-            if (e.state === 'stopped') resolve();
-          };
-          if (ctx.signal.aborted) resolve();
-          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        await api
-          .call('messages.tail.control', { tailId: tail.tailId, action: 'stop' })
-          .catch(() => undefined);
-        return 0;
+        try {
+          return await readAndFollow(api, ctx, values, {
+            topic,
+            from,
+            partitions,
+            filter,
+            limit,
+            style,
+          });
+        } catch (err) {
+          // The view outlived its topic: say which view, and what to do about it.
+          if (
+            view &&
+            topicArg === undefined &&
+            err instanceof ServiceError &&
+            err.code === 'unknown-topic'
+          ) {
+            throw new ServiceError(
+              'unknown-topic',
+              `saved view "${view.name}" reads topic "${view.topic}", which does not exist on this broker: recreate the topic or delete the view (volatility-insight views delete ${shellWord(view.name)})`,
+            );
+          }
+          throw err;
+        }
       });
     } catch (err) {
       return reportFailure(ctx, 'messages', err);
     }
   },
 };
+
+function parseViewName(text: string): string {
+  const parsed = ViewNameSchema.safeParse(text);
+  if (!parsed.success) throw new UsageError(`--view: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}
+
+function parseFilterFlag(text: string): ReturnType<typeof parseFilterExpression> {
+  try {
+    return parseFilterExpression(text);
+  } catch (err) {
+    if (err instanceof FilterSyntaxError) throw new UsageError(`--filter: ${err.message}`);
+    throw new UsageError(`--filter: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+export function parseColumnsFlag(text: string): string[] {
+  try {
+    return parseColumnList(text);
+  } catch (err) {
+    const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
+    throw new UsageError(`--columns: ${issue?.message ?? (err as Error).message.split('\n')[0]}`);
+  }
+}
+
+export function parseTimeZone(text: string): TimeZoneChoice {
+  const parsed = TimeZoneSchema.safeParse(text);
+  if (!parsed.success) throw new UsageError(`--tz ${JSON.stringify(text)}: use utc or local`);
+  return parsed.data;
+}
+
+/** A saved view by name, or a not-found error saying where the names are listed. */
+async function findView(api: Api, name: string): Promise<SavedView> {
+  const view = (await api.call('views.list', {})).find((v) => v.name === name);
+  if (!view) {
+    throw new ServiceError(
+      'not-found',
+      `no saved view named "${name}" (see: volatility-insight views list)`,
+    );
+  }
+  return view;
+}
+
+type MessagesValues = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
+
+/** Reads the records (and follows the topic with --follow), printing them in the chosen style. */
+async function readAndFollow(
+  api: Api,
+  ctx: CliContext,
+  values: MessagesValues,
+  args: {
+    topic: string;
+    from: Start;
+    partitions: number[] | undefined;
+    filter: ReturnType<typeof parseFilterExpression> | undefined;
+    limit: number;
+    style: RecordStyle;
+  },
+): Promise<number> {
+  const { topic, from, partitions, filter, limit, style } = args;
+  const withColumns = style.columns.length > 0;
+  const print = (r: MessageRecord) => {
+    const line = values.json
+      ? JSON.stringify({
+          ...recordJson(r),
+          ...(withColumns ? { columns: columnValues(r, style.columns) } : {}),
+        })
+      : withColumns
+        ? columnsLine(r, style)
+        : recordLine(r, style.timeZone);
+    ctx.stdout.write(line + '\n');
+  };
+  let tail: { tailId: string } | null = null;
+  const early: Extract<ServiceEvent, { event: 'messages-tail' }>[] = [];
+  let live: ((e: Extract<ServiceEvent, { event: 'messages-tail' }>) => void) | null = null;
+  if (values.follow) {
+    api.onEvent((e) => {
+      if (e.event !== 'messages-tail' || e.tailId !== tail?.tailId) return;
+      if (live) live(e);
+      else early.push(e);
+    });
+    tail = await api.call('messages.tail.start', {
+      topic,
+      ...(partitions ? { partitions } : {}),
+      ...(filter ? { filter } : {}),
+      maxValueBytes: CLI_VALUE_BYTES,
+      pretty: false,
+    });
+  }
+  let scanned = 0;
+  let exhausted = false;
+  const { records, last } = await readRecords(
+    api,
+    {
+      topic,
+      ...(partitions ? { partitions } : {}),
+      from,
+      limit,
+      ...(filter ? { filter } : {}),
+      signal: ctx.signal,
+    },
+    (page) => {
+      scanned += page.scanned;
+      exhausted = page.budgetExhausted;
+    },
+  );
+  if (withColumns && !values.json) {
+    if (records.length > 0) ctx.stdout.write(columnsTable(records, style));
+  } else for (const r of records) print(r);
+  if (filter && exhausted) {
+    ctx.stderr.write(
+      `scanned ${scanned} messages, ${records.length} matched; stopped at the scan budget (raise --limit to go on)\n`,
+    );
+  }
+  if (!tail) return ctx.signal.aborted ? 130 : 0;
+  // Follow: the tail started before the page was read; print what comes after the page.
+  const seenUpTo = new Map((last?.partitions ?? []).map((p) => [p.partition, p.high]));
+  const onTail = (e: Extract<ServiceEvent, { event: 'messages-tail' }>) => {
+    const fresh = e.records.filter((r) => r.offset >= (seenUpTo.get(r.partition) ?? 0));
+    for (const r of fresh) print(r);
+    const unseen = e.arrived - e.records.length;
+    if (unseen > 0) ctx.stderr.write(`… ${unseen} more arrived faster than shown\n`);
+    if (e.error) ctx.stderr.write(`volatility-insight messages: ${e.error.message}\n`);
+  };
+  await new Promise<void>((resolve) => {
+    for (const e of early.splice(0)) onTail(e);
+    live = (e) => {
+      onTail(e);
+      if (e.state === 'stopped') resolve();
+    };
+    if (ctx.signal.aborted) resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await api
+    .call('messages.tail.control', { tailId: tail.tailId, action: 'stop' })
+    .catch(() => undefined);
+  return 0;
+}
 
 const DL_USAGE = `volatility-insight dead-letters list [--from newest|oldest|OFFSET|ISO-TIME] [--limit N] [--filter EXPR] [--json] [--topic T] [--brokers ...]
 volatility-insight dead-letters republish PARTITION:OFFSET [PARTITION:OFFSET ...] [--value TEXT] [--json] [--topic T] [--brokers ...]

@@ -69,6 +69,8 @@ const NO_BROKER: CommandName[] = [
   'jobs.list',
   'pipeline.status',
   'broker.detect',
+  'views.list',
+  'views.export',
 ];
 
 for (const adapter of adapters) {
