@@ -1,4 +1,4 @@
-// `npm run bench [-- export|delta|pipeline|transport|series|browse|latency|scaling|soak|charts-soak|restart|replay]`: runs the named benchmarks, or all of them in turn.
+// `npm run bench [-- export|delta|pipeline|transport|series|browse|latency|scaling|soak|charts-soak|restart|replay|timeline]`: runs the named benchmarks, or all of them in turn.
 import { runBrowseBenchmark } from './browse.js';
 import { runChartsSoakBenchmark } from './charts-soak.js';
 import { runDeltaBenchmark } from './delta.js';
@@ -9,6 +9,7 @@ import { runReplayBenchmark } from './replay.js';
 import { runRestartBenchmark, runScalingBenchmark } from './scaling.js';
 import { runSeriesBenchmark } from './series.js';
 import { runSoakBenchmark } from './soak.js';
+import { runTimelineBenchmark } from './timeline.js';
 import { runTransportBenchmark } from './transport.js';
 
 const all = {
@@ -24,6 +25,7 @@ const all = {
   'charts-soak': runChartsSoakBenchmark,
   restart: runRestartBenchmark,
   replay: runReplayBenchmark,
+  timeline: runTimelineBenchmark,
 };
 const names = process.argv.slice(2);
 for (const name of names.length > 0 ? names : Object.keys(all)) {

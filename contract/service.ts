@@ -42,6 +42,7 @@ import {
   TailStartSchema,
   TailStateSchema,
 } from './messages.js';
+import { MessagesTimelineInputSchema, MessagesTimelineSchema } from './timeline.js';
 import {
   ImportReportSchema,
   SavedViewSchema,
@@ -406,6 +407,8 @@ export const COMMANDS = {
   'messages.read': command(MessagesReadInputSchema, MessagesPageSchema),
   /** The whole value of one record (up to 4 MiB), base64. */
   'messages.value': command(MessageRefSchema, FullValueSchema),
+  /** Messages per time bucket by offsets-for-times (contract/timeline.ts): no scan, no group. */
+  'messages.timeline': command(MessagesTimelineInputSchema, MessagesTimelineSchema),
   'messages.produce': command(ProduceMessageSchema, ProducedSchema),
   /** A live tail for the calling view only: `messages-tail` events, stopped when it closes. */
   'messages.tail.start': command(

@@ -47,6 +47,7 @@ import { startSinkStage } from './sink/sink-stage.js';
 import { AdminError, createTopic, deleteTopic, listGroups, listTopics } from './kafka/admin.js';
 import { BrowseError, readPage, readValue } from './kafka/browse.js';
 import { ReaderError } from './kafka/partition-reader.js';
+import { messagesTimeline } from './kafka/timeline.js';
 import { produceOne, republishDeadLetters } from './kafka/produce-one.js';
 import {
   readStoredDeadLetters,
@@ -304,6 +305,8 @@ export class VolatilityService {
 
     'messages.read': (args, ctx) => readPage(this.connection(), args, { signal: ctx.signal }),
     'messages.value': (ref) => readValue(this.connection(), ref),
+    'messages.timeline': (args, ctx) =>
+      messagesTimeline(this.connection(), args, { signal: ctx.signal }),
     'messages.produce': (args) => produceOne(this.connection(), args),
     'messages.tail.start': async (args, ctx) => {
       const conn = ctx.connection;

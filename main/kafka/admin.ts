@@ -140,7 +140,10 @@ const DescribeConfigsSchema = z.object({
  * yet: retriable errors such as NOT_LEADER_OR_FOLLOWER are retried here for a few seconds,
  * beyond the client's own few retries. The caller's deadline still bounds the whole call.
  */
-async function retryingLeaderErrors<T>(work: () => Promise<T>): Promise<T> {
+export async function retryingLeaderErrors<T>(
+  work: () => Promise<T>,
+  beforeRetry?: () => Promise<void>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
@@ -150,6 +153,7 @@ async function retryingLeaderErrors<T>(work: () => Promise<T>): Promise<T> {
       const retriable = e.retriable === true || e.cause?.retriable === true;
       if (!retriable || attempt >= 15) throw err;
       await sleep(Math.min(200 * attempt, 1000));
+      await beforeRetry?.().catch(() => undefined);
     }
   }
 }

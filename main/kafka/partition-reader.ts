@@ -228,7 +228,12 @@ export class PartitionReader {
    */
   async fetch(
     positions: Map<number, number>,
-    options: { maxBytesPerPartition: number; maxWaitTime?: number },
+    options: {
+      maxBytesPerPartition: number;
+      maxWaitTime?: number;
+      /** Keep whole batches: records before the offset and control records too. */
+      raw?: boolean;
+    },
   ): Promise<Map<number, FetchedPartition>> {
     const out = new Map<number, FetchedPartition>();
     if (positions.size === 0) return out;
@@ -266,7 +271,7 @@ export class PartitionReader {
                 const batchEnd = Number(ctx.firstOffset) + ctx.lastOffsetDelta + 1;
                 if (batchEnd > next) next = batchEnd;
               }
-              if (offset < from || m.isControlRecord) continue;
+              if (!options.raw && (offset < from || m.isControlRecord)) continue;
               records.push(m);
             }
             out.set(p.partition, {
@@ -280,6 +285,11 @@ export class PartitionReader {
       }),
     );
     return out;
+  }
+
+  /** After a leader error: the next requests go to the partitions' current leaders. */
+  async refreshMetadata(): Promise<void> {
+    await this.cluster.refreshMetadata();
   }
 
   async close(): Promise<void> {
