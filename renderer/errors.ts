@@ -134,6 +134,7 @@ const TITLES: Partial<
   forbidden: { title: 'Not allowed', advice: '' },
   'topic-exists': { title: 'The topic exists already', advice: '' },
   'unknown-topic': { title: 'No such topic', advice: '' },
+  'view-exists': { title: 'A view of that name exists', advice: '' },
   'not-found': { title: 'Not found', advice: '' },
 };
 

@@ -8,6 +8,7 @@ import {
   type Start,
   type TailEvent,
 } from '../../contract/messages.js';
+import type { SavedView } from '../../contract/saved-views.js';
 import { TOPICS } from '../../contract/trade.js';
 import type { AppApi } from '../api-client.js';
 import { field, h, replace, setText, show, uid } from '../dom.js';
@@ -17,7 +18,9 @@ import type { Store } from '../store.js';
 import type { Screen } from './frame.js';
 import { formatTime, parseSeek, type Zone } from './seek.js';
 import { createMessageColumns } from './msg-columns.js';
+import { createSavedViewsPanel } from './saved-views-panel.js';
 import { createStoredDeadLetters } from './stored-dead-letters.js';
+import { createTimeline } from './timeline.js';
 
 /**
  * Topics: the topic list (partitions, messages, watermarks; internal topics hidden) and the
@@ -26,7 +29,9 @@ import { createStoredDeadLetters } from './stored-dead-letters.js';
  * (remembered), a detail panel (pretty JSON, headers, hex, copy, save), dead letters with their
  * reason and Republish, and a form to produce a message. The list is virtualised (only the rows
  * in view are in the DOM) and holds at most MAX_ROWS records, so hours of live tail stay flat.
- * JSON fields of the values can be shown as sortable columns (msg-columns.ts).
+ * JSON fields of the values can be shown as sortable columns (msg-columns.ts); a message-volume
+ * timeline above the list opens it at a time range dragged across it (timeline.ts); saved views
+ * keep all of it under a name (saved-views-panel.ts).
  */
 
 const MAX_ROWS = 2000;
@@ -128,6 +133,26 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
   const pageStatus = h('p', { class: 'muted page-status', role: 'status' });
   const errorLine = h('p', { class: 'error-line', role: 'alert', hidden: true });
   const republishButton = h('button', { type: 'button', hidden: true }, 'Republish selected');
+  const timeline = createTimeline(
+    api,
+    () => zone,
+    (from, to, count) => void openRange(from, to, count),
+  );
+  const savedViews = createSavedViewsPanel(api, {
+    current: () =>
+      topic === null
+        ? null
+        : {
+            topic,
+            ...(chosenPartitions() ? { partitions: chosenPartitions()! } : {}),
+            start: lastStart,
+            ...(filter ? { filter: formatFilter(filter) } : {}),
+            columns: [...cols.columns()],
+            timeZone: zone,
+          },
+    open: (view) => openView(view),
+    announce,
+  });
   const cols = createMessageColumns(
     () => {
       renderRows();
@@ -265,6 +290,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
         h('div', { class: 'actions' }, refreshButton),
         topicStatus,
         topicList,
+        savedViews.element,
       ),
       h(
         'section',
@@ -298,6 +324,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
   const toolbar = element.querySelector('.topics-main > .msg-toolbar');
   topicPart.append(
     ...(toolbar ? [toolbar] : []),
+    timeline.element,
     errorLine,
     h('div', { class: 'actions' }, newerButton, olderButton, continueButton, republishButton),
     pageStatus,
@@ -331,7 +358,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     }
   };
   const chosenPartitions = (): number[] | undefined =>
-    partition.value === '' ? undefined : [Number(partition.value)];
+    partition.value === '' ? undefined : partition.value.split(',').map(Number);
 
   // ---- topics ------------------------------------------------------------------------------
   async function loadTopics() {
@@ -384,7 +411,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     );
   }
 
-  async function openTopic(name: string) {
+  async function openTopic(name: string, view?: SavedView) {
     await stopTail();
     topic = name;
     setText(title, name);
@@ -399,10 +426,61 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
         h('option', { value: String(p.partition) }, `Partition ${p.partition}`),
       ),
     );
+    if (view?.partitions) {
+      const value = view.partitions.join(',');
+      if (view.partitions.length > 1) {
+        partition.append(h('option', { value }, `Partitions ${view.partitions.join(', ')}`));
+      }
+      partition.value = value;
+    }
     checked.clear();
     closeDetails();
     renderTopics();
-    await read({ from: { kind: 'newest' } });
+    void savedViews.refresh(name);
+    void timeline.load(name, chosenPartitions());
+    await read({ from: view?.start ?? { kind: 'newest' } });
+  }
+
+  /** Opens a saved view: its topic must still exist; then everything it holds is applied. */
+  async function openView(view: SavedView) {
+    await loadTopics();
+    if (!topics.some((t) => t.name === view.topic)) {
+      fail(
+        new Error(
+          `Saved view "${view.name}" reads topic "${view.topic}", which does not exist on this broker: recreate the topic or delete the view.`,
+        ),
+      );
+      return;
+    }
+    zone = view.timeZone;
+    zoneSelect.value = zone;
+    localStorage.setItem(TZ_KEY, zone);
+    filterInput.value = view.filter ?? '';
+    filter = view.filter ? parseFilterExpression(view.filter) : undefined;
+    cols.setColumns(view.columns);
+    seek.value =
+      view.start.kind === 'offset'
+        ? String(view.start.offset)
+        : view.start.kind === 'timestamp'
+          ? formatTime(view.start.ts, zone)
+          : '';
+    await openTopic(view.topic, view);
+    announce(`Opened view ${view.name}`);
+  }
+
+  /** A range chosen on the timeline: the list from its first record, that record selected. */
+  async function openRange(from: number, to: number, count: number) {
+    if (tail) await stopTail();
+    seek.value = formatTime(from, zone);
+    await read({ from: { kind: 'timestamp', ts: from } });
+    const first = page?.records[0];
+    if (!page || !first || first.timestamp >= to) {
+      setText(pageStatus, `No messages from ${formatTime(from, zone)} to ${formatTime(to, zone)}.`);
+      return;
+    }
+    viewport.scrollTop = Math.max(0, (rows.length - 1) * ROW_HEIGHT - viewport.clientHeight / 2);
+    void openDetails(first);
+    announce(`Opened the list at ${formatTime(first.timestamp, zone)}: ${count} messages selected`);
   }
 
   // ---- reading ---------------------------------------------------------------------------
@@ -815,7 +893,10 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     if (tail) void stopTail();
     void read({ from: { kind: 'oldest' } });
   });
-  partition.addEventListener('change', () => void restart(lastStart));
+  partition.addEventListener('change', () => {
+    void timeline.load(topic, chosenPartitions());
+    void restart(lastStart);
+  });
   const applyFilter = () => {
     try {
       const text = filterInput.value.trim();
@@ -834,6 +915,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     zone = zoneSelect.value === 'local' ? 'local' : 'utc';
     localStorage.setItem(TZ_KEY, zone);
     renderRows();
+    timeline.redraw();
     if (selected) void openDetails(selected);
   });
   olderButton.addEventListener('click', () => {
@@ -911,6 +993,7 @@ export function createTopics(api: AppApi, store: Store, announce: (t: string) =>
     element,
     onShow() {
       void loadTopics();
+      void savedViews.refresh(topic);
       renderRows();
     },
   };
