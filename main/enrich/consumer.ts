@@ -76,6 +76,9 @@ class Enricher {
   private admin!: Admin;
   /** The enriched topic's partition count: records keep their source partition when below it. */
   private enrichedPartitions = 0;
+  /** Offsets to mirror into Kafka's committed offsets, and the commit loop sending them. */
+  private readonly mirrorWanted = new Map<number, number>();
+  private mirroring: Promise<void> | null = null;
   private readonly feed: ChartFeed;
 
   constructor(
@@ -429,13 +432,11 @@ class Enricher {
     this.stats.lastError = null;
     this.lastActivity = Date.now();
     resolveOffset(String(lastOffset));
-    // Kafka's committed offsets only mirror SQLite's (for lag tools); SQLite stays the truth.
-    await consumer
-      .commitOffsets([
-        { topic: this.request.sourceTopic, partition, offset: String(lastOffset + 1) },
-      ])
-      .catch(() => undefined);
-    await heartbeat().catch(() => undefined);
+    // Kafka's committed offsets only mirror SQLite's (for lag tools); SQLite stays the truth, so
+    // the next fetch does not wait for them, except while stopping (before the group is left).
+    const mirrored = this.mirrorOffset(consumer, partition, lastOffset + 1);
+    if (this.stopping || !isRunning()) await mirrored;
+    void heartbeat().catch(() => undefined);
     this.report();
   }
 
@@ -443,6 +444,28 @@ class Enricher {
    * A batch starts past SQLite's position. Offsets may skip (transaction markers); but if the
    * log now starts past our position, retention deleted what lay between.
    */
+  /**
+   * Commits the mirrored offsets one request at a time, the newest per partition, so commits
+   * never overtake each other; resolves when what was asked is committed (or failed).
+   */
+  private mirrorOffset(consumer: Consumer, partition: number, offset: number): Promise<void> {
+    this.mirrorWanted.set(partition, offset);
+    this.mirroring ??= (async () => {
+      while (this.mirrorWanted.size > 0) {
+        const offsets = [...this.mirrorWanted].map(([p, o]) => ({
+          topic: this.request.sourceTopic,
+          partition: p,
+          offset: String(o),
+        }));
+        this.mirrorWanted.clear();
+        await consumer.commitOffsets(offsets).catch(() => undefined);
+      }
+    })().finally(() => {
+      this.mirroring = null;
+    });
+    return this.mirroring;
+  }
+
   private async checkGap(partition: number, next: number): Promise<void> {
     const offsets = await this.admin.fetchTopicOffsets(this.request.sourceTopic);
     const low = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
