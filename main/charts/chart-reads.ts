@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type {
   AlertRule,
@@ -9,7 +8,7 @@ import type {
 } from '../../contract/charts.js';
 import { ServiceError } from '../../contract/rpc.js';
 import { addRule, alertHistory, listRules, removeRule } from '../store/alerts-store.js';
-import { openDatabase } from '../store/open-database.js';
+import { readDatabase, withDatabase } from '../store/open-database.js';
 import { backfillRollup, RollupWriter, rollupReady } from '../store/series-rollup.js';
 
 /** Old rows added to the rollup per series read while its backfill is pending (~0.1 s). */
@@ -30,22 +29,11 @@ export class ChartReads {
   constructor(private readonly file: string) {}
 
   private read<T>(empty: T, fn: (db: Database.Database) => T): T {
-    if (!existsSync(this.file)) return empty;
-    return this.with(fn);
+    return readDatabase(this.file, () => empty, fn);
   }
 
   private with<T>(fn: (db: Database.Database) => T): T {
-    let db: Database.Database;
-    try {
-      db = openDatabase(this.file);
-    } catch (err) {
-      throw new ServiceError('db-error', (err as Error).message);
-    }
-    try {
-      return fn(db);
-    } finally {
-      db.close();
-    }
+    return withDatabase(this.file, fn);
   }
 
   series(request: SeriesRequest): SeriesResult {

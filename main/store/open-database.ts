@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ServiceError } from '../../contract/rpc.js';
 import { migrate } from './migrations.js';
 
 export interface OpenOptions {
@@ -26,4 +27,24 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     migrate(db);
   }
   return db;
+}
+
+/** Runs `fn` on the database opened for this call only; a database that cannot open is a db-error. */
+export function withDatabase<T>(file: string, fn: (db: Database.Database) => T): T {
+  let db: Database.Database;
+  try {
+    db = openDatabase(file);
+  } catch (err) {
+    throw new ServiceError('db-error', (err as Error).message);
+  }
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** As withDatabase, but a database that does not exist yet reads as `empty()` (not created). */
+export function readDatabase<T>(file: string, empty: () => T, fn: (db: Database.Database) => T): T {
+  return existsSync(file) ? withDatabase(file, fn) : empty();
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { ServiceError } from '../../contract/rpc.js';
 import {
@@ -15,7 +14,7 @@ import {
   type SavedViewSpec,
   type SavedViewsDocument,
 } from '../../contract/saved-views.js';
-import { openDatabase } from './open-database.js';
+import { readDatabase, withDatabase } from './open-database.js';
 
 /** Saved views in SQLite (migration 5): the name and topic as columns, the rest as JSON. */
 
@@ -243,21 +242,11 @@ export class SavedViewsStore {
   constructor(private readonly file: string) {}
 
   private with<T>(fn: (db: Database.Database) => T): T {
-    let db: Database.Database;
-    try {
-      db = openDatabase(this.file);
-    } catch (err) {
-      throw new ServiceError('db-error', (err as Error).message);
-    }
-    try {
-      return fn(db);
-    } finally {
-      db.close();
-    }
+    return withDatabase(this.file, fn);
   }
 
   private read<T>(empty: () => T, fn: (db: Database.Database) => T): T {
-    return existsSync(this.file) ? this.with(fn) : empty();
+    return readDatabase(this.file, empty, fn);
   }
 
   list(topic?: string): SavedView[] {

@@ -57,7 +57,7 @@ export function createMessageColumns(
     spellcheck: 'false',
   });
   const applyButton = h('button', { type: 'button' }, 'Show columns');
-  const offered = h('ul', { class: 'field-chips', 'aria-label': 'Fields in these messages' });
+  const offered = h('ul', { class: 'field-chips', 'aria-label': 'Fields to add as columns' });
   const controls = h(
     'div',
     { class: 'msg-columns-controls' },

@@ -3,13 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startEdgeServer, type EdgeServer } from '../../main/shells/edge/server.js';
+import type { EdgeServer } from '../../main/shells/edge/server.js';
 import {
   buildRendererIfStale,
   chromiumMissing,
-  edgeEnv,
   launchChromium,
   onPage,
+  serveEdgeOver,
 } from '../support/edge-browser.js';
 import { startTestBroker, tempDir, type TestBroker } from '../support/jvm-broker.js';
 
@@ -46,14 +46,7 @@ before(async () => {
   const dataDir = join(home.path, HOSTILE);
   mkdirSync(dataDir);
   broker = await startTestBroker({ dataDir });
-  const env = edgeEnv(home.path, {
-    provider: 'jvm',
-    jvm: { port: broker.provider.port, controllerPort: broker.provider.controllerPort, dataDir },
-  });
-  server = await startEdgeServer({
-    port: 0,
-    serviceOptions: { env, db: join(home.path, 'controls.db') },
-  });
+  server = await serveEdgeOver(broker, home.path, 'controls.db');
   browser = await launchChromium();
 });
 

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
-import { startEdgeServer, type EdgeServer } from '../../main/shells/edge/server.js';
+import type { EdgeServer } from '../../main/shells/edge/server.js';
 import {
   buildRendererIfStale,
   chromiumMissing,
   counter,
   counterValue,
-  edgeEnv,
   launchChromium,
   onPage,
+  serveEdgeOver,
   until,
 } from '../support/edge-browser.js';
 import { startTestBroker, tempDir, type TestBroker } from '../support/jvm-broker.js';
@@ -48,15 +48,7 @@ before(async () => {
   }
   writeFileSync(csvPath, lines.join('\n') + '\n');
   broker = await startTestBroker({ dataDir: join(home.path, 'kafka') });
-  const env = edgeEnv(home.path, {
-    provider: 'jvm',
-    jvm: {
-      port: broker.provider.port,
-      controllerPort: broker.provider.controllerPort,
-      dataDir: join(home.path, 'kafka'),
-    },
-  });
-  server = await startEdgeServer({ port: 0, serviceOptions: { env, db: dbPath } });
+  server = await serveEdgeOver(broker, home.path, 'replay.db');
   browser = await launchChromium();
 });
 

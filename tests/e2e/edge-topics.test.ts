@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createKafka } from '../../main/kafka/connection.js';
-import { startEdgeServer, type EdgeServer } from '../../main/shells/edge/server.js';
+import type { EdgeServer } from '../../main/shells/edge/server.js';
 import {
   buildRendererIfStale,
   chromiumMissing,
-  edgeEnv,
   launchChromium,
   onPage,
+  serveEdgeOver,
   until,
 } from '../support/edge-browser.js';
 import { startTestBroker, tempDir, type TestBroker } from '../support/jvm-broker.js';
@@ -77,18 +76,7 @@ before(async () => {
     ],
   });
   await producer.disconnect();
-  const env = edgeEnv(home.path, {
-    provider: 'jvm',
-    jvm: {
-      port: broker.provider.port,
-      controllerPort: broker.provider.controllerPort,
-      dataDir: broker.dataDir,
-    },
-  });
-  server = await startEdgeServer({
-    port: 0,
-    serviceOptions: { env, db: join(home.path, 'topics.db') },
-  });
+  server = await serveEdgeOver(broker, home.path, 'topics.db');
   browser = await launchChromium();
 });
 

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, ConsoleMessage, Locator, Page } from 'playwright-core';
+import { startEdgeServer, type EdgeServer } from '../../main/shells/edge/server.js';
+import type { TestBroker } from './jvm-broker.js';
 
 /**
  * Helpers for the browser tests of edge mode (tests/e2e/edge-*.test.ts): Debian's Chromium
@@ -73,6 +75,16 @@ export function edgeEnv(home: string, broker: unknown): NodeJS.ProcessEnv {
   delete env.OPENWEATHER_API_KEY;
   delete env.OPENWEATHER_BASE_URL;
   return env;
+}
+
+/**
+ * An edge server on a free port whose service manages `broker` as its built-in (JVM) broker,
+ * with a private VI_HOME in `home` and its database `db` there.
+ */
+export function serveEdgeOver(broker: TestBroker, home: string, db: string): Promise<EdgeServer> {
+  const { port, controllerPort, dataDir } = broker.provider;
+  const env = edgeEnv(home, { provider: 'jvm', jvm: { port, controllerPort, dataDir } });
+  return startEdgeServer({ port: 0, serviceOptions: { env, db: join(home, db) } });
 }
 
 /** Keeps a page's console messages and uncaught errors, for the failure artifacts. */
