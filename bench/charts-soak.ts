@@ -207,6 +207,12 @@ export async function runChartsSoakBenchmark(): Promise<void> {
       });
       console.log(JSON.stringify(samples.at(-1)));
     }
+    // What the screen looked like after all that time, for a person to look at.
+    mkdirSync(join(APP_ROOT, 'bench', 'out'), { recursive: true });
+    await page.screenshot({
+      path: join(APP_ROOT, 'bench', 'out', 'charts-soak-end.png'),
+      fullPage: true,
+    });
     await status.call('pipeline.stop', {});
     ws.close();
 
@@ -219,7 +225,8 @@ export async function runChartsSoakBenchmark(): Promise<void> {
     // One sample moves with what is in flight at that GC (±1 MiB on a 9 MiB heap): the medians
     // of minutes 4–6 and of the last 2 minutes are the steadier comparison.
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const around5 = samples.filter((x) => x.s >= 240 && x.s <= 360);
+    const window5 = samples.filter((x) => x.s >= 240 && x.s <= 360);
+    const around5 = window5.length > 0 ? window5 : [m5]; // a run shorter than 6 minutes
     const last2 = samples.filter((x) => x.s >= end.s - 120);
     const heap5 = median(around5.map((x) => x.heap));
     const heapEnd = median(last2.map((x) => x.heap));

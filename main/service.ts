@@ -3,7 +3,7 @@ import { mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BrokerSettings, BrokerStatus } from '../contract/broker.js';
-import { BrokerListSchema } from '../contract/broker.js';
+import { BrokerListSchema, BrokerSettingsSchema } from '../contract/broker.js';
 import type { ErrorCode, ServiceErrorData } from '../contract/errors.js';
 import type { EnricherStats, ProducerStats } from '../contract/pipeline.js';
 import { ServiceError, type Api } from '../contract/rpc.js';
@@ -209,7 +209,7 @@ export class VolatilityService {
 
     'broker.detect': () => detectProviders(this.env),
     'broker.status': async (_args, ctx) => {
-      const status = await this.provider().status({ signal: ctx.signal });
+      const status = await this.statusProvider().status({ signal: ctx.signal });
       this.noteBrokerStatus(status);
       return status;
     },
@@ -368,6 +368,23 @@ export class VolatilityService {
 
   private provider(settings = this.brokerSettings()): BrokerProvider {
     return createBrokerProvider(settings, this.env);
+  }
+
+  /**
+   * The broker whose status the views should see: the chosen one, unless an address override
+   * sends every client elsewhere (`serve --brokers`, KAFKA_BROKERS) — then that plain cluster,
+   * or the status bar would show a stopped built-in broker while the stream runs fine.
+   */
+  private statusProvider(): BrokerProvider {
+    const provider = this.provider();
+    const override = this.brokersOverride();
+    if (!override || override.join(',') === provider.connection().brokers.join(',')) {
+      return provider;
+    }
+    return createBrokerProvider(
+      BrokerSettingsSchema.parse({ provider: 'external', external: { brokers: override } }),
+      this.env,
+    );
   }
 
   /** An address override: the shell's, else KAFKA_BROKERS; null when the broker's own counts. */

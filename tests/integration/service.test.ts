@@ -127,3 +127,27 @@ it('the core service: broker, topics, pipeline and export as commands with event
   assert.match(badStart.ok ? '' : badStart.error.message, /simulatedStart: must be an ISO-8601/);
   assert.deepEqual(await api.call('jobs.list', {}), []);
 });
+
+it('with an address override (serve --brokers, KAFKA_BROKERS), the status is that cluster’s', async () => {
+  // The broker of the test above is running; this service's chosen (built-in) broker is not.
+  const elsewhere = new VolatilityService({
+    env,
+    db: join(dir.path, 'override.db'),
+    brokers: [`127.0.0.1:${port}`],
+    brokerSettings: {
+      provider: 'jvm',
+      jvm: { port: await freePort(), dataDir: join(dir.path, 'never-started') },
+      docker: { port: 9092, projectName: 'volatility-insight' },
+    },
+  });
+  const other = createLocalApi(elsewhere, { trusted: true });
+  try {
+    const status = await other.call('broker.status', {});
+    assert.equal(status.provider, 'external');
+    assert.equal(status.state, 'running', status.detail);
+    assert.deepEqual(status.brokers, [`127.0.0.1:${port}`]);
+  } finally {
+    await elsewhere.shutdown();
+    other.close();
+  }
+});
