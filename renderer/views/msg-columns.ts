@@ -129,7 +129,7 @@ export function createMessageColumns(
   }
 
   function gridTemplate(): string {
-    return `minmax(15em, auto) ${columns.map(() => 'minmax(6em, 1fr)').join(' ')} minmax(10em, 2fr)`;
+    return `minmax(23em, auto) ${columns.map(() => 'minmax(6em, 1fr)').join(' ')} minmax(10em, 2fr)`;
   }
 
   function cells(r: MessageRecord): Cell[] {
