@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { EdgeServer } from '../../main/shells/edge/server.js';
 import {
   buildRendererIfStale,
   chromiumMissing,
   launchChromium,
-  onPage,
+  closeFixture,
+  pageTest,
   serveEdgeOver,
 } from '../support/edge-browser.js';
 import { startTestBroker, tempDir, type TestBroker } from '../support/jvm-broker.js';
@@ -50,26 +51,14 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.close().catch(() => {});
-  await broker?.cleanup().catch(() => {});
-  home.cleanup();
-});
+const fixture = () => ({ browser, server, broker, home });
+after(() => closeFixture(fixture()));
 
-test(
+pageTest(
   'the Controls screen at 1024×700: names, a running broker, log text',
-  { timeout: 120_000 },
-  async (t) => {
-    if (missing) {
-      t.skip(missing);
-      return;
-    }
-    assert.ok(browser && server);
-    const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-    const edge = server;
-    await onPage(page, 'edge-controls-failure', () => run(page, edge));
-  },
+  { timeout: 120_000, viewport: { width: 1024, height: 700 }, artifact: 'edge-controls-failure' },
+  fixture,
+  run,
 );
 
 async function run(page: Page, edge: EdgeServer): Promise<void> {

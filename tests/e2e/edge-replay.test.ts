@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import type { EdgeServer } from '../../main/shells/edge/server.js';
@@ -11,7 +11,8 @@ import {
   counter,
   counterValue,
   launchChromium,
-  onPage,
+  closeFixture,
+  pageTest,
   serveEdgeOver,
   until,
 } from '../support/edge-browser.js';
@@ -52,26 +53,14 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.close().catch(() => {});
-  await broker?.cleanup().catch(() => {});
-  home.cleanup();
-});
+const fixture = () => ({ browser, server, broker, home });
+after(() => closeFixture(fixture()));
 
-test(
+pageTest(
   'edge mode in Chromium: upload a CSV through File, replay it at max, every row enriched',
-  { timeout: 240_000 },
-  async (t) => {
-    if (missing) {
-      t.skip(missing);
-      return;
-    }
-    assert.ok(browser && server);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const edge = server;
-    await onPage(page, 'edge-replay-failure', () => run(page, edge));
-  },
+  { timeout: 240_000, viewport: { width: 1280, height: 900 }, artifact: 'edge-replay-failure' },
+  fixture,
+  run,
 );
 
 async function run(page: Page, edge: EdgeServer): Promise<void> {

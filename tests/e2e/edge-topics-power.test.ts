@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createClient } from '../../contract/rpc.js';
 import { createKafka } from '../../main/kafka/connection.js';
@@ -10,7 +10,8 @@ import {
   buildRendererIfStale,
   chromiumMissing,
   launchChromium,
-  onPage,
+  closeFixture,
+  pageTest,
   serveEdgeOver,
   until,
 } from '../support/edge-browser.js';
@@ -88,26 +89,18 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.close().catch(() => {});
-  await broker?.cleanup().catch(() => {});
-  home.cleanup();
-});
+const fixture = () => ({ browser, server, broker, home });
+after(() => closeFixture(fixture()));
 
-test(
+pageTest(
   'Topics power features: JSON columns, the timeline, saved views',
-  { timeout: 180_000 },
-  async (t) => {
-    if (missing) {
-      t.skip(missing);
-      return;
-    }
-    assert.ok(browser && server);
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const edge = server;
-    await onPage(page, 'edge-topics-power-failure', () => run(page, edge));
+  {
+    timeout: 180_000,
+    viewport: { width: 1400, height: 900 },
+    artifact: 'edge-topics-power-failure',
   },
+  fixture,
+  run,
 );
 
 /** The cells of the rows in view, top to bottom: [meta, ...columns, value]. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createKafka } from '../../main/kafka/connection.js';
 import type { EdgeServer } from '../../main/shells/edge/server.js';
@@ -7,7 +7,8 @@ import {
   buildRendererIfStale,
   chromiumMissing,
   launchChromium,
-  onPage,
+  closeFixture,
+  pageTest,
   serveEdgeOver,
   until,
 } from '../support/edge-browser.js';
@@ -80,29 +81,18 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.close().catch(() => {});
-  await broker?.cleanup().catch(() => {});
-  home.cleanup();
-});
+const fixture = () => ({ browser, server, broker, home });
+after(() => closeFixture(fixture()));
 
-test(
+pageTest(
   'the Topics screen: browse, seek, filter, live, dead letters',
-  { timeout: 180_000 },
-  async (t) => {
-    if (missing) {
-      t.skip(missing);
-      return;
-    }
-    assert.ok(browser && server && broker);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const [edge, kafka] = [server, broker];
-    await onPage(page, 'edge-topics-failure', () => run(page, edge, kafka));
-  },
+  { timeout: 180_000, viewport: { width: 1280, height: 800 }, artifact: 'edge-topics-failure' },
+  fixture,
+  run,
 );
 
-async function run(page: Page, edge: EdgeServer, kafkaBroker: TestBroker): Promise<void> {
+async function run(page: Page, edge: EdgeServer): Promise<void> {
+  const kafkaBroker = broker!;
   await page.goto(edge.url);
   await page.getByRole('link', { name: 'Topics' }).click();
   await page.getByRole('heading', { name: 'Topics', level: 1 }).waitFor();

@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, ConsoleMessage, Locator, Page } from 'playwright-core';
 import { startEdgeServer, type EdgeServer } from '../../main/shells/edge/server.js';
@@ -85,6 +87,45 @@ export function serveEdgeOver(broker: TestBroker, home: string, db: string): Pro
   const { port, controllerPort, dataDir } = broker.provider;
   const env = edgeEnv(home, { provider: 'jvm', jvm: { port, controllerPort, dataDir } });
   return startEdgeServer({ port: 0, serviceOptions: { env, db: join(home, db) } });
+}
+
+/** What a browser test file starts in `before` and stops in `after`. */
+export interface EdgeFixture {
+  browser: Browser | null;
+  server: EdgeServer | null;
+  broker: TestBroker | null;
+  home: { cleanup(): void };
+}
+
+/** Closes what a browser test file started, each part even when another fails. */
+export async function closeFixture(f: EdgeFixture): Promise<void> {
+  await f.browser?.close().catch(() => {});
+  await f.server?.close().catch(() => {});
+  await f.broker?.cleanup().catch(() => {});
+  f.home.cleanup();
+}
+
+/**
+ * One browser test: skipped with the reason where Chromium is missing; else a new page at
+ * `viewport` runs `steps`, with a screenshot and the console log saved as `artifact` on failure.
+ */
+export function pageTest(
+  name: string,
+  options: { timeout: number; viewport: { width: number; height: number }; artifact: string },
+  fixture: () => EdgeFixture,
+  steps: (page: Page, edge: EdgeServer) => Promise<void>,
+): void {
+  test(name, { timeout: options.timeout }, async (t) => {
+    const missing = chromiumMissing();
+    if (missing) {
+      t.skip(missing);
+      return;
+    }
+    const { browser, server } = fixture();
+    assert.ok(browser && server, 'the browser and the edge server started');
+    const page = await browser.newPage({ viewport: options.viewport });
+    await onPage(page, options.artifact, () => steps(page, server));
+  });
 }
 
 /** Keeps a page's console messages and uncaught errors, for the failure artifacts. */
