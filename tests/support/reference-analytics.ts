@@ -56,6 +56,23 @@ export function referenceMetrics(trades: RefTrade[], lambda = 0.94): RefMetrics[
   return out;
 }
 
+/**
+ * Columns whose state a restarted enricher rebuilds from stored values (window sums re-added, the
+ * EWMA variance from the stored ewma_vol²), so a trade computed again after a restart may differ
+ * from its first computation in the last bits (~1e-15 relative): compare them with `close`.
+ */
+export const RESTORED = new Set([
+  'ewma_vol',
+  'ewma_vol_ann',
+  'vol_1m',
+  'vol_5m',
+  'vol_1m_ann',
+  'vol_5m_ann',
+  'vwap_5m',
+  'vwap',
+  'parkinson_vol',
+]);
+
 export function close(a: number | null, b: number | null, rel = 1e-9): boolean {
   if (a === null || b === null) return a === b;
   return Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));

@@ -8,6 +8,7 @@ import { listCommitVersions } from '../../../main/delta/log.js';
 import { rangeAppId } from '../../../main/sink/source-offsets.js';
 import { createKafka } from '../../../main/kafka/connection.js';
 import { startTestBroker, tempDir, type TestBroker } from '../../support/jvm-broker.js';
+import { close, RESTORED } from '../../support/reference-analytics.js';
 import type { TradeRow } from '../export/support.js';
 import { enrichedRuns, readWithDeltaRs, requireDeltaRs } from './support.js';
 
@@ -189,6 +190,9 @@ describe('Delta sink: exactly once through kills', { timeout: 420_000 }, () => {
       assert.equal(resume[p], high, `the sink's own resume point for ${p}`);
     }
     // Every value is what an enricher stored for that trade (each enricher has its own SQLite).
+    // A trade published just before its enricher was killed is in the table as first computed,
+    // while SQLite holds it computed again after the restart: the analytics a restart rebuilds
+    // from stored values may differ in the last bits, so those compare to 1e-9, the rest exactly.
     const rowsOf = (db: string) => {
       const conn = new Database(db, { readonly: true });
       try {
@@ -211,7 +215,10 @@ describe('Delta sink: exactly once through kills', { timeout: 420_000 }, () => {
       const { date: _d, ...plain } = row as TradeRow & { date?: string };
       const match = candidates.some((c) =>
         (Object.keys(plain) as (keyof TradeRow)[]).every(
-          (k) => Object.is(c[k], plain[k]) || c[k] === plain[k],
+          (k) =>
+            Object.is(c[k], plain[k]) ||
+            c[k] === plain[k] ||
+            (RESTORED.has(k) && close(c[k] as number | null, plain[k] as number | null)),
         ),
       );
       assert.ok(

@@ -16,7 +16,7 @@ import { APP_ROOT } from '../../../main/paths.js';
 import { Random } from '../../../main/simulator/random.js';
 import { runProducer } from '../../../main/simulator/producer.js';
 import { startTestBroker, tempDir, type TestBroker } from '../../support/jvm-broker.js';
-import { close } from '../../support/reference-analytics.js';
+import { close, RESTORED } from '../../support/reference-analytics.js';
 
 const N = 100_000;
 const SEED = Number(process.env.VI_CHAOS_SEED ?? 20251130);
@@ -122,22 +122,6 @@ async function waitFor(
     await sleep(100);
   }
 }
-
-/**
- * Columns whose state is rebuilt from stored values after a restart (window sums re-added, the
- * EWMA variance from the stored ewma_vol²), so they may differ in the last bits; see below.
- */
-const RESTORED = new Set([
-  'ewma_vol',
-  'ewma_vol_ann',
-  'vol_1m',
-  'vol_5m',
-  'vol_1m_ann',
-  'vol_5m_ann',
-  'vwap_5m',
-  'vwap',
-  'parkinson_vol',
-]);
 
 const COLUMNS =
   'ts, symbol, price, volume, log_return, vol_1m, vol_5m, vol_1m_ann, vol_5m_ann, ewma_vol, ' +
