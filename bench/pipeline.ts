@@ -19,6 +19,7 @@ import { freePorts } from '../main/net-util.js';
 import { APP_ROOT } from '../main/paths.js';
 import { runProducer } from '../main/simulator/producer.js';
 import { TradeSimulator } from '../main/simulator/trade-simulator.js';
+import { builtCli } from '../bin/node-dist.mjs';
 
 const exec = promisify(execFile);
 const N = Number(process.env.VI_BENCH_MESSAGES ?? 200_000);
@@ -161,8 +162,10 @@ export async function runPipelineBenchmark(): Promise<void> {
     ) as { messages: number; seconds: number };
     const kpRate = kpOut.messages / kpOut.seconds;
 
-    // Our enrichment as the CLI runs it, timed from process launch (tsx start, connect, group
-    // join, all 200k stored, the --until-idle wait, exit), from a new database.
+    // Our enrichment as the CLI runs it, timed from process launch (load, connect, group join,
+    // all 200k stored, the --until-idle wait, exit), from a new database. The CLI runs from
+    // dist/, as after `npm install` (its postinstall builds it): built here first if stale.
+    await builtCli(APP_ROOT);
     const cliEnrich = await timed(() =>
       runChild(process.execPath, [
         join(APP_ROOT, 'bin', 'volatility-insight.mjs'),

@@ -1,6 +1,8 @@
 // Electron's own install step downloads its binary, which fails offline, so package.json's
 // allowScripts denies it; this only says whether the desktop shell can run on this machine.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { builtCli } from '../bin/node-dist.mjs';
 const require = createRequire(import.meta.url);
 try {
   require('electron');
@@ -11,3 +13,12 @@ try {
       'run `node node_modules/electron/install.js` once, online.',
   );
 }
+
+// The CLI starts from dist/ (main/ and contract/ transpiled, ~0.5 s here); it would build it on
+// first use anyway, this only moves the wait into the install.
+const cli = await builtCli(fileURLToPath(new URL('..', import.meta.url)));
+console.log(
+  cli
+    ? '[volatility-insight] CLI built into dist/.'
+    : '[volatility-insight] CLI not built (esbuild unavailable): it runs from the sources.',
+);

@@ -1,9 +1,10 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { ALERTS_TOPIC, type FiredAlert, type LivePoint } from '../../contract/charts.js';
 import { ensureTopic } from '../kafka/topics.js';
 import type { EnrichedRow, SqliteStore, StoredBatch } from '../store/sqlite-store.js';
 import { AlertEvaluator } from './alerts.js';
 import { LivePoints } from './live-points.js';
+import type { Publisher } from './publisher.js';
 
 /** Rules are re-read from SQLite at most this often (rules added while the enrichment runs). */
 const RULES_REFRESH_MS = 500;
@@ -49,17 +50,16 @@ export class ChartFeed {
    * Publishes fired alerts before the batch is stored (at-least-once, like the enriched topic:
    * records carry the source partition and offset to deduplicate on).
    */
-  async publish(producer: Producer, pending: NonNullable<StoredBatch['alerts']>): Promise<void> {
+  async publish(producer: Publisher, pending: NonNullable<StoredBatch['alerts']>): Promise<void> {
     if (pending.alerts.length === 0) return;
     const topic = this.options.alertsTopic ?? ALERTS_TOPIC;
     if (!this.topicReady) {
       await ensureTopic(this.kafka, topic, 1);
       this.topicReady = true;
     }
-    await producer.send({
+    await producer.send(
       topic,
-      acks: -1,
-      messages: pending.alerts.map((a) => ({
+      pending.alerts.map((a) => ({
         key: a.symbol,
         value: JSON.stringify({
           rule: a.rule,
@@ -76,7 +76,7 @@ export class ChartFeed {
           source_offset: a.sourceOffset,
         }),
       })),
-    });
+    );
   }
 
   /** After the batch is stored: its alerts (as stored) and its newest points go to the views. */

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { EnrichRequest, EnricherResult, EnricherStats } from '../../contract/pipeline.js';
 import { parseTradeMessage, type DeadLetter, type EnrichedTrade } from '../../contract/trade.js';
 import { createKafka } from '../kafka/connection.js';
@@ -12,6 +12,12 @@ import { ChartFeed, type ChartFeedOptions } from './chart-feed.js';
 import type { FiredAlert } from '../../contract/charts.js';
 import { TradeContext } from './context.js';
 import { WeatherService } from './weather.js';
+import {
+  OffThreadPublisher,
+  PUBLISHER_CONFIG,
+  type OutgoingMessage,
+  type Publisher,
+} from './publisher.js';
 
 export interface EnricherOptions {
   request: EnrichRequest;
@@ -25,6 +31,8 @@ export interface EnricherOptions {
 
 const STATS_INTERVAL_MS = 500;
 const LAG_INTERVAL_MS = 1000;
+/** How often the lag is checked once --until-idle may be reached. */
+const IDLE_CHECK_MS = 100;
 /** Inside a batch, heartbeat at least this often (kafkajs sends one per heartbeatInterval). */
 const HEARTBEAT_EVERY_MS = 1000;
 /** A drain stops after this long even if the lag never reaches 0 (e.g. a producer still runs). */
@@ -120,14 +128,7 @@ class Enricher {
     );
     await ensureTopic(this.kafka, request.deadLetterTopic, 1);
 
-    // The enriched and dead-letter topics are at-least-once by design (each record names its
-    // source partition and offset), so their producer needs no idempotence and its one request in
-    // flight: several chunks go out at once, each still acknowledged by all in-sync replicas.
-    const producer = this.kafka.producer({
-      idempotent: false,
-      maxInFlightRequests: PUBLISH_IN_FLIGHT,
-      allowAutoTopicCreation: false,
-    });
+    const producer: Publisher = new OffThreadPublisher(request.connection);
     const consumer = this.kafka.consumer({
       groupId: this.stats.groupId,
       allowAutoTopicCreation: false,
@@ -186,7 +187,7 @@ class Enricher {
           drainUntil ??= Date.now() + DRAIN_MS;
           if (Date.now() >= drainUntil) break;
         }
-        if (Date.now() - lastLag >= LAG_INTERVAL_MS) {
+        if (Date.now() - lastLag >= (this.mayBeIdle() ? IDLE_CHECK_MS : LAG_INTERVAL_MS)) {
           lastLag = Date.now();
           // With the broker down, admin retries take many seconds: a stop must not wait for them.
           await untilAborted(this.updateLag(admin), signal).catch(() => {
@@ -223,6 +224,12 @@ class Enricher {
       deadLetters: this.stats.deadLetters,
       rowsStored: this.stats.rowsStored,
     };
+  }
+
+  /** No batch for --until-idle: the lag is then checked often, so the exit comes promptly. */
+  private mayBeIdle(): boolean {
+    const idleMs = this.request.untilIdleMs;
+    return idleMs !== undefined && this.joined && Date.now() - this.lastActivity >= idleMs;
   }
 
   private isIdleLongEnough(): boolean {
@@ -321,7 +328,7 @@ class Enricher {
 
   private async handleBatch(
     payload: EachBatchPayload,
-    producer: Producer,
+    producer: Publisher,
     consumer: Consumer,
   ): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
@@ -566,12 +573,6 @@ const RECORD_OVERHEAD_BYTES = 64;
 /** A dead letter on its way out: the row SQLite stores, plus the key's original bytes. */
 export type PendingDeadLetter = DeadLetterRow & { keyBytes: Buffer | null };
 
-export interface OutgoingMessage {
-  key: string | Buffer | null;
-  value: string;
-  partition?: number;
-}
-
 /** A record's size on the wire, in bytes (UTF-8 for strings), with its framing. */
 export function recordBytes(m: OutgoingMessage): number {
   return (
@@ -604,14 +605,14 @@ export function chunkBySize<T extends OutgoingMessage>(
 }
 
 /** Chunks of one batch's records sent at once (the producer's maxInFlightRequests). */
-const PUBLISH_IN_FLIGHT = 4;
+const PUBLISH_IN_FLIGHT = PUBLISHER_CONFIG.maxInFlightRequests;
 
 /**
  * Sends records in chunks that each stay under the broker's message size limit, up to
  * PUBLISH_IN_FLIGHT chunks at a time; resolves once every chunk is acknowledged (acks=all).
  */
 async function publish(
-  producer: Producer,
+  producer: Publisher,
   topic: string,
   messages: OutgoingMessage[],
 ): Promise<void> {
@@ -620,7 +621,7 @@ async function publish(
   const lane = async () => {
     while (next < chunks.length) {
       const chunk = chunks[next++]!;
-      await producer.send({ topic, acks: -1, messages: chunk });
+      await producer.send(topic, chunk);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PUBLISH_IN_FLIGHT, chunks.length) }, lane));
@@ -638,7 +639,7 @@ class PublishQueue {
   private failure: unknown = null;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: Publisher,
     private readonly topic: string,
   ) {}
 
@@ -655,7 +656,7 @@ class PublishQueue {
     this.bytes = 0;
     // Failures are kept, not left unhandled, until settle() reports them.
     this.sends.push(
-      this.producer.send({ topic: this.topic, acks: -1, messages }).catch((err: unknown) => {
+      this.producer.send(this.topic, messages).catch((err: unknown) => {
         this.failure ??= err;
       }),
     );

@@ -30,7 +30,8 @@ const COMMANDS: CliCommand[] = [
 ];
 
 export function usage(): string {
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     'usage: volatility-insight <command> [flags]',
     '',
