@@ -14,6 +14,7 @@ import { TradeContext } from './context.js';
 import { WeatherService } from './weather.js';
 import {
   OffThreadPublisher,
+  PublisherPool,
   PUBLISHER_CONFIG,
   type OutgoingMessage,
   type Publisher,
@@ -128,7 +129,9 @@ class Enricher {
     );
     await ensureTopic(this.kafka, request.deadLetterTopic, 1);
 
-    const producer: Publisher = new OffThreadPublisher(request.connection);
+    const producer: Publisher = new PublisherPool(
+      Array.from({ length: PUBLISH_THREADS }, () => new OffThreadPublisher(request.connection)),
+    );
     const consumer = this.kafka.consumer({
       groupId: this.stats.groupId,
       allowAutoTopicCreation: false,
@@ -603,6 +606,13 @@ export function chunkBySize<T extends OutgoingMessage>(
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
 }
+
+/**
+ * Publishing threads. Encoding the enriched records (kafkajs) is the enrichment's bottleneck: with
+ * one thread the enrichment waited ~4.5 s of 9 s for acknowledgements (200k trades, 2 cores);
+ * with two, ~3.4 s of 8 s (BENCHMARKS.md, "Under load").
+ */
+const PUBLISH_THREADS = 2;
 
 /** Chunks of one batch's records sent at once (the producer's maxInFlightRequests). */
 const PUBLISH_IN_FLIGHT = PUBLISHER_CONFIG.maxInFlightRequests;

@@ -121,3 +121,22 @@ export class OffThreadPublisher implements Publisher {
 function errorFrom(e: { name: string; message: string }): Error {
   return Object.assign(new Error(e.message), { name: e.name });
 }
+
+/**
+ * Several publishing threads, sends spread round-robin. Chunks of one batch already land in any
+ * order (several in flight); a batch is stored only once all its chunks are acknowledged.
+ */
+export class PublisherPool implements Publisher {
+  private next = 0;
+  constructor(private readonly members: readonly Publisher[]) {}
+  async connect(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.connect()));
+  }
+  send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    const member = this.members[this.next++ % this.members.length]!;
+    return member.send(topic, messages);
+  }
+  async disconnect(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.disconnect()));
+  }
+}
