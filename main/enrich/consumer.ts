@@ -121,14 +121,6 @@ class Enricher {
   async run(signal?: AbortSignal, drain?: AbortSignal): Promise<EnricherResult> {
     const { request } = this;
     this.report(true);
-    const sourcePartitions = await ensureTopic(this.kafka, request.sourceTopic, 3);
-    this.enrichedPartitions = await ensureTopic(
-      this.kafka,
-      request.enrichedTopic,
-      sourcePartitions,
-    );
-    await ensureTopic(this.kafka, request.deadLetterTopic, 1);
-
     const producer: Publisher = new PublisherPool(
       Array.from({ length: PUBLISH_THREADS }, () => new OffThreadPublisher(request.connection)),
     );
@@ -169,8 +161,21 @@ class Enricher {
       this.report(true);
     });
 
+    let connecting: Promise<unknown> | null = null;
     try {
-      await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
+      // The clients connect (and the publishing threads start) while the topics are checked.
+      connecting = Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
+      connecting.catch(() => undefined); // awaited below, after the topics
+      const [sourcePartitions] = await Promise.all([
+        ensureTopic(this.kafka, request.sourceTopic, 3),
+        ensureTopic(this.kafka, request.deadLetterTopic, 1),
+      ]);
+      this.enrichedPartitions = await ensureTopic(
+        this.kafka,
+        request.enrichedTopic,
+        sourcePartitions,
+      );
+      await connecting;
       await consumer.subscribe({ topic: request.sourceTopic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
@@ -212,6 +217,8 @@ class Enricher {
       throw err;
     } finally {
       this.stopping = true;
+      // A client still connecting (the topics failed first) is not left to retry behind us.
+      await connecting?.catch(() => undefined);
       // disconnect() waits for the batch in progress, which then stores its rows and offsets.
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
