@@ -15,29 +15,46 @@ export async function ensureTopic(
   topic: string,
   partitions: number,
 ): Promise<number> {
+  const deadline = Date.now() + READY_WITHIN_MS;
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = await admin.listTopics();
-    if (!existing.includes(topic)) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await admin.createTopics({
-          topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }],
-          waitForLeaders: true,
-        });
+        const existing = await admin.listTopics();
+        if (!existing.includes(topic)) {
+          // Leaders are waited for below: kafkajs's own wait gives up on the first
+          // UNKNOWN_TOPIC_OR_PARTITION, which a just-created topic answers for a moment.
+          await admin.createTopics({
+            topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }],
+            waitForLeaders: false,
+          });
+        }
+        break;
       } catch (err) {
         // Another process may have created it between list and create.
-        if (!/already exists/i.test((err as Error).message)) throw err;
+        if (/already exists/i.test((err as Error).message)) break;
+        if (!isRetriable(err) || Date.now() >= deadline) throw err;
+        await sleep(Math.min(100 * attempt, 1000));
       }
     }
-    return await partitionsWithLeaders(admin, topic);
+    return await partitionsWithLeaders(admin, topic, deadline);
   } finally {
     await admin.disconnect();
   }
 }
 
-async function partitionsWithLeaders(admin: Admin, topic: string): Promise<number> {
-  const deadline = Date.now() + READY_WITHIN_MS;
+/** kafkajs marks retriable errors, and wraps the last one once its own retries run out. */
+function isRetriable(err: unknown): boolean {
+  const e = err as { retriable?: unknown; cause?: { retriable?: unknown } };
+  return e.retriable === true || e.cause?.retriable === true;
+}
+
+async function partitionsWithLeaders(
+  admin: Admin,
+  topic: string,
+  deadline: number,
+): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     let problem: unknown;
     try {
@@ -46,9 +63,7 @@ async function partitionsWithLeaders(admin: Admin, topic: string): Promise<numbe
       if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return parts.length;
       problem = new Error(`topic "${topic}" has no leader yet for some of its partitions`);
     } catch (err) {
-      // kafkajs wraps the last retriable error once its own retries run out.
-      const e = err as { retriable?: unknown; cause?: { retriable?: unknown } };
-      if (e.retriable !== true && e.cause?.retriable !== true) throw err;
+      if (!isRetriable(err)) throw err;
       problem = err;
     }
     if (Date.now() >= deadline) throw problem;
