@@ -77,24 +77,36 @@ export async function builtCli(root) {
     return entry;
   }
   try {
-    const { build } = await import('esbuild');
-    const result = await build({
-      absWorkingDir: root,
-      entryPoints: files,
-      outdir: dist,
-      outbase: '.',
-      bundle: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: true,
-      write: false,
-      logLevel: 'silent',
-    });
-    for (const out of result.outputFiles) writeAtomically(out.path, out.contents);
-    writeAtomically(join(dist, STAMP), JSON.stringify(now));
+    await transpileNode(root, files);
     return entry;
   } catch {
     return null;
   }
+}
+
+/**
+ * Transpiles main/ and contract/ into dist/ (each file written atomically) and records what they
+ * were built from; also the Electron build's main-process step (scripts/build-electron.mjs).
+ * Returns how many files were transpiled; throws with esbuild's messages when a file fails.
+ */
+export async function transpileNode(root, files = sources(root)) {
+  const dist = join(root, 'dist');
+  const now = fingerprint(root, files);
+  const { build } = await import('esbuild');
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: files,
+    outdir: dist,
+    outbase: '.',
+    bundle: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  for (const out of result.outputFiles) writeAtomically(out.path, out.contents);
+  writeAtomically(join(dist, STAMP), JSON.stringify(now));
+  return files.length;
 }

@@ -6,37 +6,15 @@
 //   sandboxed preload can only require('electron') and a few built-ins.
 // The renderer is scripts/build-renderer.mjs's (dist/renderer).
 import { build } from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transpileNode } from '../bin/node-dist.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
-function tsFiles(dir) {
-  const out = [];
-  for (const name of readdirSync(join(root, dir))) {
-    const rel = join(dir, name);
-    if (statSync(join(root, rel)).isDirectory()) out.push(...tsFiles(rel));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
-  }
-  return out;
-}
-
 const started = Date.now();
-const mainFiles = [...tsFiles('main'), ...tsFiles('contract')];
-await build({
-  absWorkingDir: root,
-  entryPoints: mainFiles,
-  outdir: dist,
-  outbase: '.',
-  bundle: false,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+const mainCount = await transpileNode(root);
 
 await build({
   absWorkingDir: root,
@@ -52,6 +30,6 @@ await build({
 });
 
 console.log(
-  `[build-electron] ${mainFiles.length} main/contract files and the preload bundle → ` +
+  `[build-electron] ${mainCount} main/contract files and the preload bundle → ` +
     `${relative(root, dist)}/ in ${Date.now() - started} ms`,
 );

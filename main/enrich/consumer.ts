@@ -243,10 +243,7 @@ class Enricher {
   }
 
   private isIdleLongEnough(): boolean {
-    const idleMs = this.request.untilIdleMs;
-    if (idleMs === undefined || !this.joined) return false;
-    if (this.stats.lag !== 0) return false;
-    return Date.now() - this.lastActivity >= idleMs;
+    return this.stats.lag === 0 && this.mayBeIdle();
   }
 
   private async seekWithRetry(

@@ -50,12 +50,18 @@ async function readAll(topic: string): Promise<Read[]> {
   return out.sort((a, b) => a.partition - b.partition || a.value.localeCompare(b.value));
 }
 
+/** A topic of `partitions` partitions and a connected publisher. */
+async function publisherFor(topic: string, partitions: number): Promise<OffThreadPublisher> {
+  await ensureTopic(createKafka(broker.connection), topic, partitions);
+  const publisher = new OffThreadPublisher(broker.connection);
+  await publisher.connect();
+  return publisher;
+}
+
 describe('OffThreadPublisher', () => {
   it('publishes string and binary keys to the chosen partitions, acknowledged', async () => {
     const topic = 'publisher-records';
-    await ensureTopic(createKafka(broker.connection), topic, 3);
-    const publisher = new OffThreadPublisher(broker.connection);
-    await publisher.connect();
+    const publisher = await publisherFor(topic, 3);
     const binary = Buffer.from([0xff, 0xfe, 0x00, 0x80]);
     await publisher.send(topic, [
       { key: 'AAPL', value: 'a', partition: 2 },
@@ -77,9 +83,7 @@ describe('OffThreadPublisher', () => {
 
   it("rejects with Kafka's error for a record the broker refuses, and goes on", async () => {
     const topic = 'publisher-too-large';
-    await ensureTopic(createKafka(broker.connection), topic, 1);
-    const publisher = new OffThreadPublisher(broker.connection);
-    await publisher.connect();
+    const publisher = await publisherFor(topic, 1);
     try {
       await assert.rejects(
         publisher.send(topic, [{ key: null, value: 'x'.repeat(2 * 1024 * 1024) }]),
@@ -101,9 +105,7 @@ describe('OffThreadPublisher', () => {
 
   it('a thread that dies fails its sends, and the next send starts a new one', async () => {
     const topic = 'publisher-restart';
-    await ensureTopic(createKafka(broker.connection), topic, 1);
-    const publisher = new OffThreadPublisher(broker.connection);
-    await publisher.connect();
+    const publisher = await publisherFor(topic, 1);
     try {
       const first = (publisher as unknown as { worker: Worker }).worker;
       const inFlight = publisher.send(topic, [{ key: null, value: 'maybe' }]);
