@@ -1,9 +1,30 @@
 // Electron's own install step downloads its binary, which fails offline, so package.json's
 // allowScripts denies it; this only says whether the desktop shell can run on this machine.
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { builtCli } from '../bin/node-dist.mjs';
 const require = createRequire(import.meta.url);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// patches/: kafkajs's produce encoding made cheaper, bytes unchanged (README, "Kafka versions").
+// patch-package is a devDependency: a packaged app ships the node_modules patched here.
+let patchPackage = null;
+try {
+  patchPackage = require.resolve('patch-package');
+} catch {
+  console.log(
+    '[volatility-insight] patch-package not installed (dev dependencies omitted): kafkajs runs ' +
+      'as published, with its slower produce encoding.',
+  );
+}
+if (patchPackage) {
+  const patched = spawnSync(process.execPath, [patchPackage], { cwd: root, stdio: 'inherit' });
+  if (patched.status !== 0) {
+    console.error('[volatility-insight] applying patches/ failed (see above)');
+    process.exit(patched.status ?? 1);
+  }
+}
 try {
   require('electron');
   console.log('[volatility-insight] Electron binary present: the desktop app can run.');
@@ -16,7 +37,7 @@ try {
 
 // The CLI starts from dist/ (main/ and contract/ transpiled, ~0.5 s here); it would build it on
 // first use anyway, this only moves the wait into the install.
-const cli = await builtCli(fileURLToPath(new URL('..', import.meta.url)));
+const cli = await builtCli(root);
 console.log(
   cli
     ? '[volatility-insight] CLI built into dist/.'

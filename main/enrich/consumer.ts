@@ -6,7 +6,13 @@ import { createKafka } from '../kafka/connection.js';
 import { ensureTopic } from '../kafka/topics.js';
 import { sleep } from '../net-util.js';
 import { RateMeter } from '../rate-meter.js';
-import { SqliteStore, type DeadLetterRow, type EnrichedRow } from '../store/sqlite-store.js';
+import {
+  SqliteStore,
+  type DeadLetterRow,
+  type EnrichedRow,
+  type StoredBatch,
+} from '../store/sqlite-store.js';
+import type { Bar } from './bars.js';
 import { AnalyticsEngine } from './analytics-engine.js';
 import { ChartFeed, type ChartFeedOptions } from './chart-feed.js';
 import type { FiredAlert } from '../../contract/charts.js';
@@ -65,8 +71,13 @@ class Enricher {
   private readonly kafka;
   private readonly context: TradeContext;
   private engine!: AnalyticsEngine;
+  /** Per partition, the next offset to compute: SQLite's after a rebuild, then past each batch. */
   private expectedNext = new Map<number, number>();
   private stateDirty = true;
+  /** The last computed batch's completion (acknowledged, then stored): whether it was stored. */
+  private completion: Promise<boolean> = Promise.resolve(true);
+  /** A completion's failure, thrown from the next batch so that kafkajs backs off and retries. */
+  private failure: unknown = null;
   private readonly stats: EnricherStats;
   private readonly meter = new RateMeter();
   private lastReport = 0;
@@ -219,8 +230,11 @@ class Enricher {
       this.stopping = true;
       // A client still connecting (the topics failed first) is not left to retry behind us.
       await connecting?.catch(() => undefined);
-      // disconnect() waits for the batch in progress, which then stores its rows and offsets.
+      // The batch in flight is stored (and its offset mirrored) before the group is left;
+      // disconnect() waits for a batch in progress, which then does the same.
+      await this.completion;
       await consumer.disconnect().catch(() => undefined);
+      await this.completion;
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       this.feed.close();
@@ -253,6 +267,8 @@ class Enricher {
     signal?: AbortSignal,
   ): Promise<void> {
     const generation = ++this.generation;
+    // A batch in flight stores its offset first: the seek then starts from it.
+    await this.completion;
     while (!signal?.aborted && !this.stopping && generation === this.generation) {
       try {
         await this.seekToStored(consumer, admin, assignment);
@@ -330,6 +346,8 @@ class Enricher {
     );
     this.expectedNext = this.store.storedOffsets(this.request.sourceTopic);
     this.feed.reset();
+    // Batches computed before are settled (stored, or dropped after a failure): a new chain.
+    this.completion = Promise.resolve(true);
     this.stateDirty = false;
   }
 
@@ -342,7 +360,15 @@ class Enricher {
     const partition = batch.partition;
     // Fetched from Kafka's committed offset before our seek: the seek re-delivers from SQLite's.
     if (this.pendingSeek.has(partition)) return;
-    if (this.stateDirty) this.rebuildState();
+    if (this.failure !== null) {
+      const failure = this.failure;
+      this.failure = null;
+      throw failure;
+    }
+    if (this.stateDirty) {
+      await this.completion;
+      this.rebuildState();
+    }
     const next = this.expectedNext.get(partition) ?? -1;
     const rows: EnrichedRow[] = [];
     const deadLetters: PendingDeadLetter[] = [];
@@ -362,7 +388,10 @@ class Enricher {
       if (!isRunning() || isStale()) break;
       const offset = Number(message.offset);
       if (offset < next) continue; // already stored (re-delivered before a seek took effect)
-      if (lastOffset < 0 && next >= 0 && offset > next) await this.checkGap(partition, next);
+      if (lastOffset < 0 && next >= 0 && offset > next) {
+        await this.completion; // a retention loss is stored after what is in flight
+        await this.checkGap(partition, next);
+      }
       lastOffset = offset;
       const parsed = parseTradeMessage(message.value);
       if (!parsed.ok) {
@@ -408,56 +437,99 @@ class Enricher {
       }
       return;
     }
-    const fired = this.feed.evaluate(rows);
-    let storedAlerts: FiredAlert[] = [];
-    try {
-      await Promise.all([
+    // Computed: the next batch of this partition starts here (SQLite catches up in complete()).
+    this.expectedNext.set(partition, lastOffset + 1);
+    const computed: ComputedBatch = {
+      partition,
+      lastOffset,
+      rows,
+      deadLetters,
+      late,
+      fired: this.feed.evaluate(rows),
+      // Copies, taken now: the next batch's trades must not reach this batch's transaction.
+      bars: this.engine.bars.takeDirty(),
+      acknowledged: Promise.all([
         publishing.settle(),
         publish(
           producer,
           this.request.deadLetterTopic,
           deadLetters.map((d) => toDeadLetterMessage(d, this.request.sourceTopic)),
         ),
-      ]);
-      await this.feed.publish(producer, fired);
+      ]),
+    };
+    computed.acknowledged.catch(() => undefined); // awaited in complete(), after the batch before
+    // The fetch moves on: the next batch is fetched and computed while this one's records are
+    // acknowledged and stored. SQLite's offsets stay the truth (a failure seeks back to them).
+    const previous = this.completion;
+    this.completion = this.complete(previous, computed, producer, consumer, isRunning);
+    resolveOffset(String(lastOffset));
+    void heartbeat().catch(() => undefined);
+    // At most one batch waits for its acknowledgements while the next is computed.
+    await (this.stopping || !isRunning() ? this.completion : previous);
+  }
+
+  /**
+   * Stores a computed batch once the batch before it is stored and its own records are
+   * acknowledged: its rows, dead letters, alerts, bars and next offset in one SQLite transaction.
+   * Resolves whether it was stored; never rejects. After a failure nothing later is stored (the
+   * stored offsets would skip the failed batch): the state is rebuilt from SQLite, every assigned
+   * partition seeks back to SQLite's offset, and the next batch throws the error so kafkajs backs
+   * off before retrying.
+   */
+  private async complete(
+    previous: Promise<boolean>,
+    batch: ComputedBatch,
+    producer: Publisher,
+    consumer: Consumer,
+    isRunning: () => boolean,
+  ): Promise<boolean> {
+    const { partition, lastOffset, rows, deadLetters } = batch;
+    if (!(await previous)) return false;
+    let storedAlerts: FiredAlert[];
+    try {
+      await batch.acknowledged;
+      await this.feed.publish(producer, batch.fired);
       storedAlerts = this.store.writeBatch({
-        alerts: fired,
+        alerts: batch.fired,
         topic: this.request.sourceTopic,
         trades: rows,
         deadLetters,
-        bars: this.engine.bars.takeDirty(),
+        bars: batch.bars,
         offsets: new Map([[partition, lastOffset + 1]]),
       });
     } catch (err) {
       // The analytics state has moved past what is stored: rebuild it before the retry.
       this.stateDirty = true;
       this.stats.lastError = `batch not stored, will retry: ${describeStoreFailure(err, this.request.db)}`;
-      throw err;
+      this.failure ??= err;
+      this.seekBackToStored(consumer);
+      this.report(true);
+      return false;
     }
-    this.expectedNext.set(partition, lastOffset + 1);
     this.feed.stored(rows, storedAlerts);
-    // Everything processed so far is stored now: idle symbols can leave memory.
+    // Idle symbols (no trade for minutes, so nothing of theirs is in flight) can leave memory.
     this.engine.evictIdle();
     this.stats.consumed += rows.length + deadLetters.length;
     this.stats.enriched += rows.length;
     this.stats.deadLetters += deadLetters.length;
-    this.stats.late += late;
+    this.stats.late += batch.late;
     this.stats.rowsStored += rows.length;
     this.stats.lastError = null;
     this.lastActivity = Date.now();
-    resolveOffset(String(lastOffset));
     // Kafka's committed offsets only mirror SQLite's (for lag tools); SQLite stays the truth, so
     // the next fetch does not wait for them, except while stopping (before the group is left).
     const mirrored = this.mirrorOffset(consumer, partition, lastOffset + 1);
     if (this.stopping || !isRunning()) await mirrored;
-    void heartbeat().catch(() => undefined);
     this.report();
+    return true;
   }
 
-  /**
-   * A batch starts past SQLite's position. Offsets may skip (transaction markers); but if the
-   * log now starts past our position, retention deleted what lay between.
-   */
+  /** After a batch failed to store: every assigned partition goes back to SQLite's offset. */
+  private seekBackToStored(consumer: Consumer): void {
+    for (const p of this.assigned) this.pendingSeek.add(p);
+    void this.seekWithRetry(consumer, this.admin, { [this.request.sourceTopic]: this.assigned });
+  }
+
   /**
    * Commits the mirrored offsets one request at a time, the newest per partition, so commits
    * never overtake each other; resolves when what was asked is committed (or failed).
@@ -480,6 +552,10 @@ class Enricher {
     return this.mirroring;
   }
 
+  /**
+   * A batch starts past SQLite's position. Offsets may skip (transaction markers); but if the
+   * log now starts past our position, retention deleted what lay between.
+   */
   private async checkGap(partition: number, next: number): Promise<void> {
     const offsets = await this.admin.fetchTopicOffsets(this.request.sourceTopic);
     const low = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
@@ -510,6 +586,18 @@ class Enricher {
     this.lastReport = now;
     this.onStats?.({ ...this.stats });
   }
+}
+
+/** A batch computed and published, waiting for its acknowledgements and its transaction. */
+interface ComputedBatch {
+  partition: number;
+  lastOffset: number;
+  rows: EnrichedRow[];
+  deadLetters: PendingDeadLetter[];
+  late: number;
+  fired: NonNullable<StoredBatch['alerts']>;
+  bars: Bar[];
+  acknowledged: Promise<unknown>;
 }
 
 /** A failed publish or SQLite write, said so that the cause and what to do are clear. */
