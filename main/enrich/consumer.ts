@@ -38,6 +38,8 @@ export interface EnricherOptions {
 
 const STATS_INTERVAL_MS = 500;
 const LAG_INTERVAL_MS = 1000;
+/** A fetch's longest wait for data in a batch run (--until-idle): its stop waits for it. */
+const UNTIL_IDLE_FETCH_WAIT_MS = 100;
 /** How often the lag is checked once --until-idle may be reached. */
 const IDLE_CHECK_MS = 100;
 /** Inside a batch, heartbeat at least this often (kafkajs sends one per heartbeatInterval). */
@@ -140,7 +142,8 @@ class Enricher {
       allowAutoTopicCreation: false,
       // A fetch returns as soon as there is data; with none it waits this long, and a stop waits
       // for that fetch (kafkajs's 5 s default made every stop, e.g. --until-idle, 5 s longer).
-      maxWaitTimeInMs: 500,
+      // A batch run (--until-idle) stops once idle: there a shorter wait ends it sooner.
+      maxWaitTimeInMs: request.untilIdleMs === undefined ? 500 : UNTIL_IDLE_FETCH_WAIT_MS,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       retry: {
