@@ -1,5 +1,5 @@
-// Electron's own install step downloads its binary, which fails offline, so package.json's
-// allowScripts denies it; this only says whether the desktop shell can run on this machine.
+// npm install's last step: applies patches/, says whether the desktop shell can run here, and
+// builds the CLI into dist/.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // patch-package is a devDependency: a packaged app ships the node_modules patched here.
 let patchPackage = null;
 try {
-  patchPackage = require.resolve('patch-package');
+  patchPackage = require.resolve('patch-package/index.js'); // its command line
 } catch {
   console.log(
     '[volatility-insight] patch-package not installed (dev dependencies omitted): kafkajs runs ' +
@@ -25,6 +25,9 @@ if (patchPackage) {
     process.exit(patched.status ?? 1);
   }
 }
+
+// Electron's own install step downloads its binary, which fails offline, so package.json's
+// allowScripts denies it; this only says whether the desktop shell can run on this machine.
 try {
   require('electron');
   console.log('[volatility-insight] Electron binary present: the desktop app can run.');
