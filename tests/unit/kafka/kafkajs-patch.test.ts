@@ -91,8 +91,8 @@ describe('kafkajs produce encoding (patched)', () => {
     const group = internal('./src/producer/groupMessagesPerPartition.js') as (
       args: object,
     ) => Record<string, unknown[]>;
-    // Unpatched, 60,000 messages for one partition take seconds (an array copy per message);
-    // patched, a few milliseconds.
+    // Unpatched, 60,000 messages over two partitions take seconds (an array copy per message;
+    // 22 s here); patched, a few milliseconds.
     const messages = Array.from({ length: 60_000 }, (_, i) => ({
       value: `${i}`,
       partition: i % 2,
